@@ -1,0 +1,36 @@
+# Two commands matter: `make run` and `make test`. Both build .venv from pyproject.toml on first use.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+HOME_DIR ?= var
+
+.PHONY: run test bench samples clean help
+
+help:
+	@echo "make run      process sample_files/ end to end into $(HOME_DIR)/"
+	@echo "make test     run the test suite"
+	@echo "make samples  regenerate sample_files/ with the synthetic generator"
+	@echo "make bench    run the benchmarks and append to BENCHMARKS.md"
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m pipeline.sample_run --samples sample_files --home $(HOME_DIR)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+samples: $(STAMP)
+	$(BIN)/fpls generate --persons 2000 --states KS,MO,OK --seed 7 --as-of 2026-11-02 --samples --out sample_files
+
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf $(VENV) $(HOME_DIR) bench/data

@@ -1,0 +1,39 @@
+"""`fpls` entry point: assembles the commands each package registers (see pipeline/clikit.py)."""
+from __future__ import annotations
+
+from importlib import import_module
+
+import typer
+
+app = typer.Typer(
+    name="fpls",
+    help="Batch file exchange and data matching for child-support enforcement.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals would print SSNs
+    add_completion=False,
+)
+
+# Each module exposes register(app). A package that has not landed yet is simply absent.
+COMMAND_MODULES = (
+    "pipeline.commands",
+    "matchers.cli",
+    "synth.cli",
+)
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    app()

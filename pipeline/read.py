@@ -1,0 +1,101 @@
+"""Readers: bytes → polars frames, one column per layout field, without a per-record Python loop.
+
+Fixed-width files are read as lines by polars' multi-threaded scanner in batches (memory is bounded
+by the batch, not the file) and cut into fields with vectorised `str.slice`. LF and CRLF both end a
+line. Bytes outside printable ASCII are a deliberate decision: OCSE files are upper-case ASCII, so a
+line holding any other byte is decoded lossily (never crashes), flagged NON_ASCII and rejected whole;
+its neighbours are unaffected. CSV files map onto the same logical field names.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.layouts import Layout, Record, load_all_layouts
+
+LINE, LINE_NO = "line", "line_no"
+BATCH_ROWS = 250_000
+# A byte that never occurs in a valid record: polars' CSV scanner then hands each line over whole.
+_NO_SEPARATOR = "\x1f"
+
+
+def _scan_lines(path: Path) -> pl.LazyFrame:
+    return pl.scan_csv(
+        path, has_header=False, separator=_NO_SEPARATOR, quote_char=None, schema={LINE: pl.Utf8},
+        encoding="utf8-lossy", truncate_ragged_lines=True, raise_if_empty=False,
+    ).with_row_index(LINE_NO, offset=1).with_columns(pl.col(LINE_NO).cast(pl.Int64))
+
+
+def iter_line_batches(path: Path, batch_rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+    """Yield frames of (line_no, line): 1-based physical line numbers; a blank line is null."""
+    if path.stat().st_size == 0:
+        return
+    yield from _scan_lines(path).collect_batches(chunk_size=batch_rows)
+
+
+def first_line(path: Path, limit: int = 65536) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(limit)
+    return head.split(b"\n", 1)[0].rstrip(b"\r").decode("ascii", errors="replace")
+
+
+def _fixed_matches(layout: Layout, line: str) -> bool:
+    return bool(layout.detect) and all(line[s - 1:s - 1 + len(v)] == v for s, v in layout.detect)
+
+
+def _csv_matches(layout: Layout, line: str) -> bool:
+    columns = {c.strip().strip('"').lower() for c in line.split(",")}
+    return bool(layout.detect_columns) and set(layout.detect_columns) <= columns
+
+
+def detect_layout(path: Path, direction: str | None = None) -> Layout | None:
+    """The layout whose signature the file's first line carries (most specific wins), else None."""
+    line = first_line(path)
+    candidates = [
+        layout for layout in load_all_layouts().values()
+        if (direction is None or layout.direction == direction)
+        and (_csv_matches(layout, line) if layout.format == "csv" else _fixed_matches(layout, line))
+    ]
+    candidates.sort(key=lambda lay: -(len(lay.detect) + len(lay.detect_columns)))
+    return candidates[0] if candidates else None
+
+
+def stripped(expr: pl.Expr) -> pl.Expr:
+    """Trim padding; an all-space value becomes null."""
+    text = expr.str.strip_chars(" ")
+    return pl.when(text == "").then(None).otherwise(text)
+
+
+def slice_fields(lines: pl.DataFrame, record: Record, keep_filler: bool = False) -> pl.DataFrame:
+    """Cut each line into the record's fields (text, stripped, blank → null)."""
+    line = pl.col(LINE)
+    return lines.select(
+        pl.col(LINE_NO),
+        *[stripped(line.str.slice(f.start - 1, f.length)).alias(f.name)
+          for f in record.fields if f.kept or keep_filler],
+    )
+
+
+def record_type_expr(layout: Layout) -> pl.Expr:
+    """Which record each line is: specific identifiers first, then the layout's default record."""
+    line = pl.col(LINE)
+    expr = None
+    for rec in (r for r in layout.records if not r.is_default):
+        test = line.str.slice(rec.match_start - 1, len(rec.match_value)) == rec.match_value
+        expr = pl.when(test).then(pl.lit(rec.id)) if expr is None else expr.when(test).then(pl.lit(rec.id))
+    default = next((r.id for r in layout.records if r.is_default), None)
+    if expr is None:
+        return pl.lit(default, dtype=pl.Utf8)
+    return expr.otherwise(pl.lit(default, dtype=pl.Utf8))
+
+
+def read_csv_text(path: Path) -> pl.DataFrame:
+    """A CSV as text columns (header names lower-cased and trimmed) plus its physical line numbers."""
+    if path.stat().st_size == 0:
+        return pl.DataFrame(schema={LINE_NO: pl.Int64})
+    frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy", raise_if_empty=False,
+                        truncate_ragged_lines=True, missing_utf8_is_empty_string=True)
+    frame = frame.rename({c: c.strip().lower() for c in frame.columns})
+    return frame.with_row_index(LINE_NO, offset=2).with_columns(pl.col(LINE_NO).cast(pl.Int64))

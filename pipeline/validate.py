@@ -1,0 +1,342 @@
+"""Validation: a file → accepted typed frames (streamed to a sink) + a rejects table + file status.
+
+Record checks come from the layout's pandera schema (pipeline/schema.py); this module adds what a
+single record cannot know: the header must come first, nothing may follow the trailer, trailer
+controls must agree, the reject rate must stay under the layout's limit. Conservation always holds:
+records read = accepted + rejected (a file rejected whole counts every record as rejected).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandera.polars as pa
+import polars as pl
+
+from pipeline import errors
+from pipeline.controls import ControlTally, describe
+from pipeline.layouts import Layout, Record
+from pipeline.pii import mask_ssn_expr
+from pipeline.read import (BATCH_ROWS, LINE, LINE_NO, detect_layout, iter_line_batches, read_csv_text,
+                           record_type_expr, slice_fields, stripped)
+from pipeline.schema import REQUIRED_CHECK, record_schema, typed_columns
+
+Sink = Callable[[str, pl.DataFrame], None]
+RECORD_TYPE, LINE_CODE = "record_type", "line_code"
+
+
+@dataclass
+class ValidationResult:
+    file: str
+    layout: str
+    records: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    rejects: pl.DataFrame = field(default_factory=errors.empty_rejects)
+    file_errors: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    by_record_type: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def file_status(self) -> str:
+        return "rejected" if self.file_errors else "accepted"
+
+    def reject_file(self, row: dict) -> None:
+        self.file_errors.append(row)
+        self.settle()
+
+    def settle(self) -> None:
+        """Conservation: a file-level error rejects every record of the file."""
+        self.rejected = self.records - self.accepted
+        if self.file_errors:
+            self.accepted, self.rejected = 0, self.records
+
+    def to_json(self, max_errors: int = 10_000) -> dict:
+        rows = self.file_errors + self.rejects.head(max_errors).to_dicts()
+        keep = ("line", "record_type", "field", "code", "message", "value")
+        return {
+            "file": self.file, "layout": self.layout, "file_status": self.file_status,
+            "records": self.records, "accepted": self.accepted, "rejected": self.rejected,
+            "errors": [{k: r[k] for k in keep} for r in rows],
+            "errors_truncated": self.rejects.height > max_errors,
+            "warnings": [{k: r[k] for k in keep} for r in self.warnings],
+            "by_record_type": self.by_record_type,
+        }
+
+
+# ---------------------------------------------------------------- record level
+
+
+def _failure_rows(failures: pl.DataFrame, frame: pl.DataFrame, record: Record, file: str) -> pl.DataFrame:
+    """pandera failure cases → reject rows (line, field, code, message, masked value)."""
+    rule_fields = {r.code: ",".join(r.any_of) for r in record.rules}
+    whole_row = pl.col("schema_context") == "DataFrameSchema"   # rule checks: never echo the row
+    cases = failures.select(
+        pl.col("index").cast(pl.Int64),
+        pl.when(whole_row).then(pl.col("check").replace_strict(rule_fields, default=""))
+        .otherwise(pl.col("column")).alias("field"),
+        pl.when(pl.col("check") == REQUIRED_CHECK).then(pl.lit("REQUIRED")).otherwise(pl.col("check")).alias("code"),
+        pl.when(whole_row).then(pl.lit("")).otherwise(pl.col("failure_case").cast(pl.Utf8)).alias("value"),
+    ).filter(pl.col("index").is_not_null())
+    lines = frame.select(pl.col(LINE_NO).alias("line")).with_row_index("index").with_columns(pl.col("index").cast(pl.Int64))
+    cases = cases.join(lines, on="index", how="left")
+    return cases.join(_messages(cases, record), on=["field", "code"], how="left").select(
+        pl.lit(file).alias("file"), "line", pl.lit(record.id).alias("record_type"), "field", "code", "message",
+        _masked_value(record),
+    ).unique(maintain_order=True)
+
+
+def _field_detail(code: str, spec, fld: str) -> str:
+    if code == "BAD_CHARACTERS" and spec:
+        return spec.type
+    if code == "BAD_CODE" and spec:
+        return ",".join(spec.values)
+    return (fld or "").replace(",", " or ")
+
+
+def _messages(cases: pl.DataFrame, record: Record) -> pl.DataFrame:
+    """One message per distinct (field, code): templates are filled once, not per row."""
+    names = {f.name: f for f in record.fields}
+    rows = [
+        {"field": fld, "code": code,
+         "message": errors.render(code, field=fld, detail=_field_detail(code, names.get(fld), fld))}
+        for fld, code in cases.select("field", "code").unique().iter_rows()
+    ]
+    return pl.DataFrame(rows, schema={"field": pl.Utf8, "code": pl.Utf8, "message": pl.Utf8})
+
+
+def _masked_value(record: Record) -> pl.Expr:
+    pii = [f.name for f in record.fields if f.pii]
+    value = pl.col("value")
+    return pl.when(pl.col("field").is_in(pii)).then(mask_ssn_expr(value)).otherwise(value).alias("value")
+
+
+def validate_records(frame: pl.DataFrame, record: Record, file: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Validate one record type's sliced text frame → (accepted typed frame, reject rows)."""
+    try:
+        record_schema(record).validate(frame, lazy=True)
+        return typed_columns(frame, record), errors.empty_rejects()
+    except pa.errors.SchemaErrors as exc:
+        rejects = _failure_rows(exc.failure_cases, frame, record, file)
+    bad = rejects.get_column("line").unique()
+    return typed_columns(frame.filter(~pl.col(LINE_NO).is_in(bad.implode())), record), rejects
+
+
+# ---------------------------------------------------------------- line level
+
+
+@dataclass
+class _FixedState:
+    header_ok: bool | None = None          # None until line 1 is seen
+    trailer_line: int | None = None
+
+
+def _line_codes(batch: pl.DataFrame, layout: Layout, state: _FixedState) -> pl.DataFrame:
+    """Classify each line and give the first line-level problem, if any (vectorised)."""
+    line = pl.col(LINE)
+    headers = [r.id for r in layout.by_role("header")]
+    trailers = [r.id for r in layout.by_role("trailer")]
+    batch = batch.with_columns(record_type_expr(layout).alias(RECORD_TYPE))
+    if state.trailer_line is None:
+        found = batch.filter(pl.col(RECORD_TYPE).is_in(trailers)).get_column(LINE_NO)
+        state.trailer_line = int(found.min()) if len(found) else None
+    after = pl.lit(False) if state.trailer_line is None else pl.col(LINE_NO) > state.trailer_line
+    code = (
+        pl.when(line.is_null() | (line.str.strip_chars() == "")).then(pl.lit("BLANK_LINE"))
+        .when(line.str.len_bytes() != line.str.len_chars()).then(pl.lit("NON_ASCII"))
+        .when(after).then(pl.lit("AFTER_TRAILER"))
+        .when(pl.col(RECORD_TYPE).is_null()).then(pl.lit("UNKNOWN_RECORD"))
+        .when(pl.col(RECORD_TYPE).is_in(headers) & (pl.col(LINE_NO) != 1)).then(pl.lit("MISPLACED_HEADER"))
+        .when(line.str.len_bytes() != layout.record_length).then(pl.lit("LINE_LENGTH"))
+        .otherwise(pl.lit(None, dtype=pl.Utf8))
+    )
+    return batch.with_columns(code.alias(LINE_CODE))
+
+
+def _line_rejects(batch: pl.DataFrame, layout: Layout, file: str) -> pl.DataFrame:
+    bad = batch.filter(pl.col(LINE_CODE).is_not_null())
+    if bad.is_empty():
+        return errors.empty_rejects()
+    rows = bad.select(pl.col(LINE_NO).alias("line"), pl.col(RECORD_TYPE).fill_null(""),
+                      pl.col(LINE_CODE).alias("code"), pl.col(LINE).str.len_bytes().alias("length"))
+    messages = pl.DataFrame(
+        [{"code": c, RECORD_TYPE: rt, "message": errors.render(c, record_type=rt)}
+         for c, rt in rows.select("code", RECORD_TYPE).unique().iter_rows()],
+        schema={"code": pl.Utf8, RECORD_TYPE: pl.Utf8, "message": pl.Utf8},
+    )
+    length_message = pl.format("the record is {} bytes long, {} records are {}", "length", RECORD_TYPE,
+                               pl.lit(layout.record_length))
+    return rows.join(messages, on=["code", RECORD_TYPE], how="left").select(
+        pl.lit(file).alias("file"), "line", RECORD_TYPE, pl.lit("").alias("field"), "code",
+        pl.when(pl.col("code") == "LINE_LENGTH").then(length_message).otherwise("message").alias("message"),
+        pl.lit("").alias("value"),
+    )
+
+
+# ---------------------------------------------------------------- file level
+
+
+def _count_lines(path: Path) -> int:
+    count, last = 0, b"\n"
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 24):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _file_error(result: ValidationResult, code: str, line: int = 1, record_type: str = "", field_name: str = "",
+                **detail) -> dict:
+    return errors.reject_row(result.file, line, record_type, field_name, code, **detail)
+
+
+def _tally_types(result: ValidationResult, batch: pl.DataFrame, key: str) -> None:
+    for record_type, n in batch.group_by(RECORD_TYPE).len().iter_rows():
+        counts = result.by_record_type.setdefault(record_type or "unknown", {"read": 0, "accepted": 0})
+        counts[key] += n
+
+
+@dataclass
+class _FixedRun:
+    """The state of one fixed-width file's validation across batches."""
+
+    path: Path
+    layout: Layout
+    sink: Sink
+    result: ValidationResult
+    state: _FixedState = field(default_factory=_FixedState)
+    rejects: list[pl.DataFrame] = field(default_factory=list)
+    trailer: dict | None = None
+
+    def __post_init__(self) -> None:
+        self.tally = ControlTally(self.layout)
+
+    def batch(self, lines: pl.DataFrame) -> None:
+        self.result.records += lines.height
+        if self.state.header_ok is False:
+            return
+        lines = _line_codes(lines, self.layout, self.state)
+        if self.state.header_ok is None and not self._header_first(lines):
+            return
+        self.tally.add(lines)
+        _tally_types(self.result, lines, "read")
+        self.rejects.append(_line_rejects(lines, self.layout, self.result.file))
+        good = lines.filter(pl.col(LINE_CODE).is_null())
+        for record in self.layout.records:
+            part = good.filter(pl.col(RECORD_TYPE) == record.id)
+            if not part.is_empty():
+                self._records(record, part)
+
+    def _header_first(self, lines: pl.DataFrame) -> bool:
+        header = self.layout.header
+        first = lines.row(0, named=True)
+        self.state.header_ok = header is None or (first[RECORD_TYPE] == header.id and first[LINE_CODE] is None)
+        if not self.state.header_ok:
+            self.result.reject_file(_file_error(self.result, "HEADER_MISSING", record_type=header.id))
+        return self.state.header_ok
+
+    def _records(self, record: Record, part: pl.DataFrame) -> None:
+        accepted, rejects = validate_records(slice_fields(part, record, keep_filler=True), record, self.result.file)
+        self.rejects.append(rejects)
+        self.result.by_record_type[record.id]["accepted"] += accepted.height
+        self.result.accepted += accepted.height
+        if record.role == "header" and not rejects.is_empty():
+            bad = rejects.row(0, named=True)
+            self.result.file_errors.append(_file_error(
+                self.result, "HEADER_INVALID", record_type=record.id, field_name=bad["field"], detail=bad["message"]))
+        if record.role == "trailer" and accepted.height:
+            self.trailer = accepted.row(0, named=True)
+        if accepted.height:
+            self.sink(record.id, accepted)
+
+    def finish(self) -> ValidationResult:
+        result = self.result
+        result.rejects = pl.concat(self.rejects).sort("line", maintain_order=True) if self.rejects else errors.empty_rejects()
+        if self.state.header_ok is not False:
+            self._check_trailer()
+        result.settle()
+        return result
+
+    def _check_trailer(self) -> None:
+        trailer = self.layout.trailer_record
+        if trailer is None:
+            return
+        line = self.state.trailer_line
+        if line is None:
+            code = "TRAILER_REQUIRED" if self.layout.trailer == "required" else "TRAILER_MISSING"
+            row = _file_error(self.result, code, line=self.result.records, record_type=trailer.id)
+            (self.result.file_errors if code == "TRAILER_REQUIRED" else self.result.warnings).append(row)
+        elif self.trailer is None:
+            self.result.file_errors.append(_file_error(self.result, "TRAILER_INVALID", line=line, record_type=trailer.id))
+        else:
+            for control, declared, actual in self.tally.mismatches(self.trailer):
+                self.result.file_errors.append(_file_error(
+                    self.result, "CONTROL_MISMATCH", line=line, record_type=trailer.id, field_name=control.field,
+                    detail=f"{declared}, the file holds {actual} ({describe(control)})"))
+
+
+def _validate_fixed(path: Path, layout: Layout, sink: Sink, batch_rows: int) -> ValidationResult:
+    run = _FixedRun(path, layout, sink, ValidationResult(path.name, layout.name))
+    for lines in iter_line_batches(path, batch_rows):
+        run.batch(lines)
+    return run.finish()
+
+
+def _validate_csv(path: Path, layout: Layout, sink: Sink) -> ValidationResult:
+    result = ValidationResult(path.name, layout.name)
+    record = layout.by_role("data")[0]
+    text = read_csv_text(path)
+    result.records = text.height
+    columns = {f.column.lower(): f.name for f in record.fields if f.kept}
+    missing = sorted(set(columns) - set(text.columns))
+    extra = sorted(set(text.columns) - set(columns) - {LINE_NO})
+    if extra:
+        result.warnings.append(_file_error(result, "EXTRA_COLUMN", detail=", ".join(extra)))
+    if missing:
+        result.reject_file(_file_error(result, "MISSING_COLUMN", detail=", ".join(missing)))
+        return result
+    frame = text.select(pl.col(LINE_NO), *[stripped(pl.col(c)).alias(n) for c, n in columns.items()])
+    accepted, result.rejects = validate_records(frame, record, result.file)
+    result.accepted, result.rejected = accepted.height, text.height - accepted.height
+    result.by_record_type[record.id] = {"read": text.height, "accepted": accepted.height}
+    if accepted.height:
+        sink(record.id, accepted)
+    return result
+
+
+def _check_reject_rate(result: ValidationResult, layout: Layout) -> None:
+    data_ids = {r.id for r in layout.by_role("data")}
+    read = sum(v["read"] for k, v in result.by_record_type.items() if k in data_ids)
+    accepted = sum(v["accepted"] for k, v in result.by_record_type.items() if k in data_ids)
+    limit = layout.max_reject_rate
+    if limit is not None and read and not result.file_errors and (read - accepted) / read > limit:
+        rate = f"{(read - accepted) / read:.0%}"
+        result.reject_file(_file_error(result, "REJECT_RATE", detail=rate))
+
+
+def _ignore(record_id: str, frame: pl.DataFrame) -> None:
+    return None
+
+
+def validate_file(path: Path | str, layout: Layout | None = None, sink: Sink | None = None,
+                  batch_rows: int = BATCH_ROWS) -> ValidationResult:
+    """Validate one file. `sink(record_id, frame)` receives accepted typed records batch by batch;
+    if the result's file_status is 'rejected' the caller must discard what the sink received."""
+    path = Path(path)
+    layout = layout or detect_layout(path)
+    name = layout.name if layout else ""
+    result = ValidationResult(path.name, name)
+    if path.stat().st_size == 0:
+        result.reject_file(_file_error(result, "EMPTY_FILE"))
+        return result
+    if layout is None:
+        result.records = _count_lines(path)
+        result.reject_file(_file_error(result, "UNKNOWN_LAYOUT"))
+        return result
+    if layout.format == "csv":
+        result = _validate_csv(path, layout, sink or _ignore)
+    else:
+        result = _validate_fixed(path, layout, sink or _ignore, batch_rows)
+    _check_reject_rate(result, layout)
+    return result
