@@ -16,6 +16,7 @@ app = typer.Typer(
 # Each module exposes register(app). A package that has not landed yet is simply absent.
 COMMAND_MODULES = (
     "pipeline.commands",
+    "pipeline.cycle_commands",
     "matchers.cli",
     "synth.cli",
 )
@@ -37,3 +38,7 @@ _register_all()
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -28,7 +28,7 @@ def decode_file(path: Path, layout: Layout | None = None, record_id: str | None 
     if layout.format == "csv":
         text = read_csv_text(path)
         present = [f for f in record.fields if f.kept and f.column.lower() in text.columns]
-        frame = text.select(pl.col(LINE_NO), *[stripped(pl.col(f.column.lower())).alias(f.name) for f in present])
+        frame = text.select(pl.col(LINE_NO), *[stripped(pl.col(f.column.lower()), leading=True).alias(f.name) for f in present])
         return typed_columns(frame, record)  # lenient: a value that does not parse is null
     parts = [
         slice_fields(batch.filter(record_type_expr(layout) == record.id), record)

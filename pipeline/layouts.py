@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from pipeline.errors import registry as error_codes
+
 LAYOUT_DIR = Path(__file__).resolve().parent.parent / "layouts"
 
 FIELD_TYPES = {"alpha", "alnum", "numeric", "date", "amount", "code", "filler"}
@@ -197,6 +199,8 @@ def _check_record(where: str, rec: dict, layout: dict) -> list[str]:
     for rule in rec.get("rules") or []:
         if set(rule) != {"code", "any_of"}:
             problems.append(f"{where}: a rule needs exactly code and any_of, got {sorted(rule)}")
+        if rule.get("code") not in error_codes():
+            problems.append(f"{where}: rule code '{rule.get('code')}' is not in pipeline/error_codes.yaml")
         missing = [n for n in rule.get("any_of", []) if n not in names]
         problems += [f"{where}: rule {rule.get('code')} names unknown field '{n}'" for n in missing]
     return problems

@@ -62,10 +62,12 @@ def detect_layout(path: Path, direction: str | None = None) -> Layout | None:
     return candidates[0] if candidates else None
 
 
-def stripped(expr: pl.Expr) -> pl.Expr:
-    """Trim padding; an all-space value becomes null."""
-    text = expr.str.strip_chars(" ")
-    return pl.when(text == "").then(None).otherwise(text)
+def stripped(expr: pl.Expr, leading: bool = False) -> pl.Expr:
+    """Trim the padding (trailing spaces; leading too for CSV); an all-space value becomes null.
+
+    Fixed-width alpha fields are left-justified, so a leading space is data the validation must see."""
+    text = expr.str.strip_chars(" ") if leading else expr.str.strip_chars_end(" ")
+    return pl.when(text.str.len_bytes() > 0).then(text)
 
 
 def slice_fields(lines: pl.DataFrame, record: Record, keep_filler: bool = False) -> pl.DataFrame:
@@ -96,6 +98,6 @@ def read_csv_text(path: Path) -> pl.DataFrame:
     if path.stat().st_size == 0:
         return pl.DataFrame(schema={LINE_NO: pl.Int64})
     frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy", raise_if_empty=False,
-                        truncate_ragged_lines=True, missing_utf8_is_empty_string=True)
+                        truncate_ragged_lines=True)
     frame = frame.rename({c: c.strip().lower() for c in frame.columns})
     return frame.with_row_index(LINE_NO, offset=2).with_columns(pl.col(LINE_NO).cast(pl.Int64))

@@ -21,8 +21,10 @@ REQUIRED_CHECK = "not_nullable"             # pandera's own name for a null in a
 
 
 def _expr_check(code: str, build) -> pa.Check:
-    """A pandera check from a polars expression builder `build(pl.col(key)) -> bool Expr`."""
-    return pa.Check(lambda data: data.lazyframe.select(build(pl.col(data.key))), name=code)
+    """A pandera check from a polars expression builder `build(pl.col(key)) -> bool Expr`.
+
+    A blank (null) value passes every check: blanks are the REQUIRED check's business."""
+    return pa.Check(lambda data: data.lazyframe.select(pl.col(data.key).is_null() | build(pl.col(data.key))), name=code)
 
 
 def parse_date(col: pl.Expr) -> pl.Expr:
@@ -43,7 +45,7 @@ def _type_checks(f: Field) -> list[pa.Check]:
             values = list(f.values)
             return [_expr_check("BAD_CODE", lambda c: c.is_in(values))]
         case "filler":
-            return [_expr_check("NOT_BLANK_FILLER", lambda c: c.is_null())]
+            return [_expr_check("NOT_BLANK_FILLER", lambda c: pl.lit(False))]
     return []
 
 

@@ -296,7 +296,7 @@ def _validate_csv(path: Path, layout: Layout, sink: Sink) -> ValidationResult:
     if missing:
         result.reject_file(_file_error(result, "MISSING_COLUMN", detail=", ".join(missing)))
         return result
-    frame = text.select(pl.col(LINE_NO), *[stripped(pl.col(c)).alias(n) for c, n in columns.items()])
+    frame = text.select(pl.col(LINE_NO), *[stripped(pl.col(c), leading=True).alias(n) for c, n in columns.items()])
     accepted, result.rejects = validate_records(frame, record, result.file)
     result.accepted, result.rejected = accepted.height, text.height - accepted.height
     result.by_record_type[record.id] = {"read": text.height, "accepted": accepted.height}

@@ -1,0 +1,162 @@
+"""The store: one DuckDB database `<home>/fpls.duckdb`, schema created and migrated by code.
+
+Every table is keyed by the cycle and file that produced its rows, so a cycle can be resumed after a
+crash: a file's rows and its ledger row commit together (one transaction per file); each later stage
+commits its output together with a `cycle_stages` marker. No column holds wall-clock time, so two runs
+with the same inbound and `--as-of` end in the same store.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+DB_NAME = "fpls.duckdb"
+NAME_COLS = "first_name VARCHAR, middle_name VARCHAR, last_name VARCHAR"
+ERR_COLS = ", ".join(f"error_code_{i} VARCHAR" for i in range(1, 6))
+
+# Each entry migrates the schema from version i to i+1. Never edit a released entry: append.
+MIGRATIONS: list[list[str]] = [[
+    "CREATE TABLE cycles (cycle_id VARCHAR PRIMARY KEY, as_of DATE, seq INTEGER, status VARCHAR)",
+    "CREATE TABLE cycle_stages (cycle_id VARCHAR, stage VARCHAR, PRIMARY KEY (cycle_id, stage))",
+    "CREATE TABLE partners (partner_id VARCHAR PRIMARY KEY, kind VARCHAR, file_types VARCHAR[])",
+    """CREATE TABLE file_ledger (file_id INTEGER PRIMARY KEY, cycle_id VARCHAR, submitter VARCHAR,
+        file_name VARCHAR, sha256 VARCHAR, bytes BIGINT, layout VARCHAR, status VARCHAR, records BIGINT,
+        accepted BIGINT, rejected BIGINT, reason_codes VARCHAR[], duplicate_of INTEGER, header_json VARCHAR,
+        processed BOOLEAN DEFAULT FALSE)""",
+    """CREATE TABLE rejects (file_id INTEGER, line BIGINT, record_type VARCHAR, field VARCHAR, code VARCHAR,
+        message VARCHAR, value VARCHAR, severity VARCHAR)""",
+    f"""CREATE TABLE ssa_master (file_id INTEGER, line_no BIGINT, ssn VARCHAR, {NAME_COLS}, dob DATE,
+        sex VARCHAR, date_of_death DATE, other_ssn_1 VARCHAR, other_ssn_2 VARCHAR, other_ssn_3 VARCHAR)""",
+    """CREATE TABLE fcr_case_input (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, state VARCHAR,
+        batch_number VARCHAR, action_type VARCHAR, case_id VARCHAR, case_type VARCHAR, order_indicator VARCHAR,
+        fips_county VARCHAR, user_field VARCHAR, previous_case_id VARCHAR)""",
+    f"""CREATE TABLE fcr_person_input (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, state VARCHAR,
+        action_type VARCHAR, case_id VARCHAR, participant_type VARCHAR, family_violence VARCHAR,
+        member_id VARCHAR, sex VARCHAR, dob DATE, ssn VARCHAR, previous_ssn VARCHAR, {NAME_COLS},
+        additional_ssn_1 VARCHAR, additional_ssn_2 VARCHAR, additional_first_name_1 VARCHAR,
+        additional_last_name_1 VARCHAR, additional_first_name_2 VARCHAR, additional_last_name_2 VARCHAR,
+        new_member_id VARCHAR, locate_request_type VARCHAR)""",
+    """CREATE TABLE fcr_cases (state VARCHAR, case_id VARCHAR, case_type VARCHAR, order_indicator VARCHAR,
+        fips_county VARCHAR, status VARCHAR, added_cycle VARCHAR, changed_cycle VARCHAR,
+        PRIMARY KEY (state, case_id))""",
+    f"""CREATE TABLE fcr_persons (state VARCHAR, case_id VARCHAR, member_id VARCHAR, participant_type VARCHAR,
+        family_violence VARCHAR, sex VARCHAR, dob DATE, ssn VARCHAR, {NAME_COLS}, additional_ssn_1 VARCHAR,
+        additional_ssn_2 VARCHAR, additional_first_name_1 VARCHAR, additional_last_name_1 VARCHAR,
+        additional_first_name_2 VARCHAR, additional_last_name_2 VARCHAR, status VARCHAR,
+        validity_code VARCHAR, verified_ssn VARCHAR, evidence VARCHAR, added_cycle VARCHAR,
+        changed_cycle VARCHAR, verified_cycle VARCHAR, PRIMARY KEY (state, case_id, member_id))""",
+    """CREATE TABLE ssn_validity_history (cycle_id VARCHAR, state VARCHAR, case_id VARCHAR, member_id VARCHAR,
+        submitted_ssn VARCHAR, validity_code VARCHAR, verified_ssn VARCHAR, evidence VARCHAR)""",
+    """CREATE TABLE misidentified (file_id INTEGER, state VARCHAR, member_id VARCHAR, ssn VARCHAR)""",
+    f"""CREATE TABLE locate_requests (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, state VARCHAR,
+        case_id VARCHAR, member_id VARCHAR, participant_type VARCHAR, verified_ssn VARCHAR, validity_code VARCHAR)""",
+    f"""CREATE TABLE ndnh (ndnh_id BIGINT PRIMARY KEY, cycle_id VARCHAR, received DATE, file_id INTEGER,
+        line_no BIGINT, submitter VARCHAR, source VARCHAR, ssn VARCHAR, {NAME_COLS}, address_line_1 VARCHAR,
+        address_line_2 VARCHAR, city VARCHAR, state VARCHAR, zip VARCHAR, dob DATE, hire_date DATE,
+        reporting_period VARCHAR, wage_amount BIGINT, benefit_amount BIGINT, employer_fein VARCHAR,
+        employer_name VARCHAR, employer_address_line_1 VARCHAR, employer_address_line_2 VARCHAR,
+        employer_city VARCHAR, employer_state VARCHAR, employer_zip VARCHAR, verification VARCHAR,
+        verified_ssn VARCHAR)""",
+    """CREATE TABLE ndnh_employers (file_id INTEGER, line_no BIGINT, employer_fein VARCHAR, employer_name VARCHAR,
+        employer_address_line_1 VARCHAR, employer_address_line_2 VARCHAR, employer_city VARCHAR,
+        employer_state VARCHAR, employer_zip VARCHAR, reporting_period VARCHAR)""",
+    """CREATE TABLE matches (cycle_id VARCHAR, state VARCHAR, case_id VARCHAR, member_id VARCHAR,
+        match_type VARCHAR, source VARCHAR, ndnh_id BIGINT, fact_key VARCHAR, rule VARCHAR,
+        name_indicator VARCHAR, data_withheld VARCHAR, evidence VARCHAR)""",
+    f"""CREATE TABLE ack_fd (cycle_id VARCHAR, state VARCHAR, file_id INTEGER, source_line BIGINT,
+        action_type VARCHAR, case_id VARCHAR, case_type VARCHAR, order_indicator VARCHAR, fips_county VARCHAR,
+        user_field VARCHAR, previous_case_id VARCHAR, batch_number VARCHAR, ack_code VARCHAR, {ERR_COLS})""",
+    f"""CREATE TABLE ack_fs (cycle_id VARCHAR, state VARCHAR, file_id INTEGER, source_line BIGINT,
+        action_type VARCHAR, case_id VARCHAR, participant_type VARCHAR, family_violence VARCHAR,
+        member_id VARCHAR, sex VARCHAR, dob DATE, submitted_ssn VARCHAR, {NAME_COLS}, ack_code VARCHAR,
+        {ERR_COLS}, ssn_validity_code VARCHAR, provided_corrected_ssn VARCHAR, multiple_ssn_1 VARCHAR,
+        multiple_ssn_2 VARCHAR, multiple_ssn_3 VARCHAR, ssa_dob_indicator VARCHAR, date_of_death DATE,
+        fcr_primary_ssn VARCHAR)""",
+    """CREATE TABLE responses_sent (cycle_id VARCHAR, recipient VARCHAR, record_type VARCHAR, member_id VARCHAR,
+        fact_key VARCHAR, ssn VARCHAR)""",
+    """CREATE TABLE ft_out (cycle_id VARCHAR, state VARCHAR, case_id VARCHAR, member_id VARCHAR,
+        matched_state VARCHAR, matched_case_id VARCHAR, matched_case_type VARCHAR,
+        matched_participant_type VARCHAR, matched_member_id VARCHAR, ssn VARCHAR, first_name VARCHAR,
+        middle_name VARCHAR, last_name VARCHAR, sex VARCHAR, dob DATE, date_of_death DATE, data_withheld VARCHAR)""",
+    """CREATE VIEW ssa_current AS SELECT * FROM ssa_master
+        QUALIFY row_number() OVER (PARTITION BY ssn ORDER BY file_id DESC, line_no DESC) = 1""",
+]]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def connect(home: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path = Path(home) / DB_NAME
+    if read_only:
+        return duckdb.connect(str(path), read_only=True)
+    con = duckdb.connect(str(path))
+    migrate(con)
+    return con
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Bring the schema to SCHEMA_VERSION, one transaction per migration step."""
+    current = schema_version(con)
+    for version in range(current, SCHEMA_VERSION):
+        with transaction(con):
+            for ddl in MIGRATIONS[version]:
+                con.execute(ddl)
+            con.execute("INSERT INTO schema_version VALUES (?)", [version + 1])
+    return SCHEMA_VERSION
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
+    """Append a polars frame through Arrow; columns matched by name, absent ones left null."""
+    if frame.is_empty():
+        return 0
+    wanted = [c for c in table_columns(con, table) if c in frame.columns]
+    arrow = frame.select(wanted).to_arrow()  # noqa: F841 - referenced by name in the SQL below
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM arrow")
+    return frame.height
+
+
+def stage_done(con: duckdb.DuckDBPyConnection, cycle_id: str, stage: str) -> bool:
+    return con.execute("SELECT count(*) FROM cycle_stages WHERE cycle_id = ? AND stage = ?",
+                       [cycle_id, stage]).fetchone()[0] > 0
+
+
+def mark_stage(con: duckdb.DuckDBPyConnection, cycle_id: str, stage: str) -> None:
+    con.execute("INSERT INTO cycle_stages VALUES (?, ?)", [cycle_id, stage])
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
+    return con.execute(sql, params or []).pl()
+
+
+def dump_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
+    """Every base table sorted by all its columns (tests compare stores with it)."""
+    names = [r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
+    out = {}
+    for name in names:
+        df = con.execute(f"SELECT * FROM {name}").pl()
+        out[name] = df.sort(df.columns, nulls_last=True) if df.width else df
+    return out
