@@ -107,7 +107,8 @@ def read(
     file: Path,
     layout: LayoutOption = None,
     record: Annotated[Optional[str], typer.Option("--record", help="Record type to decode (default: the data record).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write OUT.csv or OUT.parquet (full values).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write OUT.csv or OUT.parquet (full values); "
+                                                "without it, CSV goes to stdout with SSNs masked.")] = None,
     show_ssn: Annotated[bool, typer.Option("--show-ssn", help="Show full SSNs on stdout (audited use only).")] = False,
 ) -> None:
     """Decode any known fixed-width or CSV file (inbound or outbound) to named columns."""
@@ -117,10 +118,9 @@ def read(
         frame = decode_file(_existing(file), chosen, record)
     except LookupError as exc:
         fail(str(exc), Exit.DATAERR)
-    if out is None:
+    if out is None:  # CSV to stdout, SSNs masked unless asked for
         pii = [] if show_ssn else [c for c in frame.columns if "ssn" in c]
-        with pl.Config(tbl_rows=50, tbl_cols=12, fmt_str_lengths=30):
-            typer.echo(frame.with_columns([mask_ssn_expr(c).alias(c) for c in pii]))
+        typer.echo(frame.with_columns([mask_ssn_expr(c).alias(c) for c in pii]).write_csv(), nl=False)
         return
     frame.write_parquet(out) if out.suffix == ".parquet" else frame.write_csv(out)
     typer.echo(f"{frame.height} records → {out}")

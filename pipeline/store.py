@@ -80,7 +80,8 @@ MIGRATIONS: list[list[str]] = [[
     """CREATE TABLE ft_out (cycle_id VARCHAR, state VARCHAR, case_id VARCHAR, member_id VARCHAR,
         matched_state VARCHAR, matched_case_id VARCHAR, matched_case_type VARCHAR,
         matched_participant_type VARCHAR, matched_member_id VARCHAR, ssn VARCHAR, first_name VARCHAR,
-        middle_name VARCHAR, last_name VARCHAR, sex VARCHAR, dob DATE, date_of_death DATE, data_withheld VARCHAR)""",
+        middle_name VARCHAR, last_name VARCHAR, sex VARCHAR, dob DATE, date_of_death DATE, data_withheld VARCHAR,
+        fact_key VARCHAR)""",
     """CREATE VIEW ssa_current AS SELECT * FROM ssa_master
         QUALIFY row_number() OVER (PARTITION BY ssn ORDER BY file_id DESC, line_no DESC) = 1""",
 ]]
