@@ -26,6 +26,7 @@ LAYOUT_KEYS = {"name", "title", "direction", "format", "record_length", "max_rej
 RECORD_KEYS = {"id", "role", "match", "description", "fields", "rules", "length"}
 FIELD_KEYS = {"name", "start", "length", "column", "type", "required", "values", "pattern", "unit",
               "pii", "description", "prov"}
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -286,7 +287,7 @@ def _build_layout(path: Path, data: dict) -> Layout:
 def load_layout_file(path: Path) -> Layout:
     """Load and fully check one layout file; raise LayoutError listing every problem."""
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.load(path.read_text(), Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         raise LayoutError(path, [f"not valid YAML: {exc}"]) from None
     problems = check_layout(path, data)

@@ -2,10 +2,12 @@
 
 Each record type becomes one `DataFrameSchema` over its stripped text columns (blank = null). Every
 check is named with its error code from error_codes.yaml, so pandera's failure cases map straight
-onto reject rows; `typed_columns` then casts accepted rows to their layout types.
+onto reject rows; `typed_columns` then casts accepted rows to their layout types. The checks are
+declared once (`field_rules`) and used twice: by pandera, and folded into `row_is_valid`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import pandera.polars as pa
@@ -20,58 +22,68 @@ DATE_FORMAT = "%Y%m%d"
 REQUIRED_CHECK = "not_nullable"             # pandera's own name for a null in a non-nullable column
 
 
-def _expr_check(code: str, build) -> pa.Check:
-    """A pandera check from a polars expression builder `build(pl.col(key)) -> bool Expr`.
-
-    A blank (null) value passes every check: blanks are the REQUIRED check's business."""
-    return pa.Check(lambda data: data.lazyframe.select(pl.col(data.key).is_null() | build(pl.col(data.key))), name=code)
-
-
 def parse_date(col: pl.Expr) -> pl.Expr:
     return col.str.to_date(DATE_FORMAT, strict=False)
 
 
-def _type_checks(f: Field) -> list[pa.Check]:
+def _type_rule(f: Field) -> tuple[str, Callable[[pl.Expr], pl.Expr]] | None:
+    """(error code, builder of a bool expression over the field's text column) for the field's type."""
     match f.type:
         case "alpha":
-            return [_expr_check("BAD_CHARACTERS", lambda c: c.str.contains(ALPHA))]
+            return "BAD_CHARACTERS", lambda c: c.str.contains(ALPHA)
         case "alnum":
-            return [_expr_check("BAD_CHARACTERS", lambda c: c.str.contains(ALNUM))]
+            return "BAD_CHARACTERS", lambda c: c.str.contains(ALNUM)
         case "numeric" | "amount":
-            return [_expr_check("BAD_NUMBER", lambda c: c.str.contains(DIGITS))]
+            return "BAD_NUMBER", lambda c: c.str.contains(DIGITS)
         case "date":
-            return [_expr_check("BAD_DATE", lambda c: c.str.contains(r"^\d{8}$") & parse_date(c).is_not_null())]
+            return "BAD_DATE", lambda c: c.str.contains(r"^\d{8}$") & parse_date(c).is_not_null()
         case "code":
             values = list(f.values)
-            return [_expr_check("BAD_CODE", lambda c: c.is_in(values))]
+            return "BAD_CODE", lambda c: c.is_in(values)
         case "filler":
-            return [_expr_check("NOT_BLANK_FILLER", lambda c: pl.lit(False))]
-    return []
+            return "NOT_BLANK_FILLER", lambda c: pl.lit(False)
+    return None
 
 
-def field_checks(f: Field) -> list[pa.Check]:
-    checks = _type_checks(f)
+def field_rules(f: Field) -> list[tuple[str, Callable[[pl.Expr], pl.Expr]]]:
+    """Every value check of a field. A blank (null) value passes them all: blanks are REQUIRED's business."""
+    rules = [r for r in [_type_rule(f)] if r]
     if f.pattern:
-        checks.append(_expr_check("BAD_PATTERN", lambda c, p=f.pattern: c.str.contains(p)))
-    return checks
+        rules.append(("BAD_PATTERN", lambda c, p=f.pattern: c.str.contains(p)))
+    return [(code, lambda c, b=build: c.is_null() | b(c)) for code, build in rules]
 
 
-def _any_of_check(rule: Rule) -> pa.Check:
-    names = list(rule.any_of)
-    return pa.Check(
-        lambda data: data.lazyframe.select(pl.any_horizontal([pl.col(n).is_not_null() for n in names])),
-        name=rule.code,
-    )
+def _any_of(rule: Rule) -> pl.Expr:
+    return pl.any_horizontal([pl.col(n).is_not_null() for n in rule.any_of])
 
 
 @cache
 def record_schema(record: Record) -> pa.DataFrameSchema:
+    """The pandera schema of one record type; every check named by its error code."""
+    def check(code: str, build) -> pa.Check:
+        return pa.Check(lambda data: data.lazyframe.select(build(pl.col(data.key))), name=code)
+
     columns = {
-        f.name: pa.Column(pl.Utf8, nullable=not f.required, checks=field_checks(f), required=True)
+        f.name: pa.Column(pl.Utf8, nullable=not f.required, required=True,
+                          checks=[check(code, build) for code, build in field_rules(f)])
         for f in record.fields
     }
-    return pa.DataFrameSchema(columns, checks=[_any_of_check(r) for r in record.rules],
-                              name=record.id)
+    rules = [pa.Check(lambda data, r=r: data.lazyframe.select(_any_of(r)), name=r.code) for r in record.rules]
+    return pa.DataFrameSchema(columns, checks=rules, name=record.id)
+
+
+@cache
+def row_is_valid(record: Record) -> pl.Expr:
+    """The same checks as `record_schema`, folded into one expression: True where a row passes them all.
+
+    Evaluated in one parallel pass as a pre-screen, so pandera only has to explain the rows that fail."""
+    parts = [_any_of(r) for r in record.rules]
+    for f in record.fields:
+        col = pl.col(f.name)
+        parts += [build(col) for _, build in field_rules(f)]
+        if f.required:
+            parts.append(col.is_not_null())
+    return pl.all_horizontal(parts) if parts else pl.lit(True)
 
 
 def typed_expr(f: Field) -> pl.Expr:
