@@ -1,4 +1,4 @@
-"""Trailer controls: counts and sums the submitter declares vs what the file really holds.
+"""Controls: counts and sums a header or trailer declares vs what the file really holds.
 
 Tallies are taken from every line classified as the record type (valid or not), because the
 trailer describes what was sent; a mismatch rejects the whole file.
@@ -20,12 +20,12 @@ def _slice(layout: Layout, record_id: str, name: str) -> pl.Expr:
 
 
 def _tally_expr(layout: Layout, c: Control) -> pl.Expr:
-    if c.sum_record:
-        keep = pl.col(RECORD_TYPE) == c.sum_record
-        return _slice(layout, c.sum_record, c.sum_field).cast(pl.Int64, strict=False).filter(keep).sum()
-    keep = pl.col(RECORD_TYPE).is_in(list(c.count))
+    record_id = c.sum_record or c.count[0]
+    keep = pl.col(RECORD_TYPE) == c.sum_record if c.sum_record else pl.col(RECORD_TYPE).is_in(list(c.count))
     for name, value in c.where:
-        keep = keep & (_slice(layout, c.count[0], name) == value)
+        keep = keep & (_slice(layout, record_id, name) == value)
+    if c.sum_record:
+        return _slice(layout, record_id, c.sum_field).cast(pl.Int64, strict=False).filter(keep).sum()
     return keep.sum()
 
 
@@ -46,10 +46,11 @@ class ControlTally:
         row = lines.select([_tally_expr(self.layout, c).alias(str(i)) for i, c in enumerate(self.layout.controls)]).row(0)
         self.totals = [a + int(b or 0) for a, b in zip(self.totals or [0] * len(row), row, strict=True)]
 
-    def mismatches(self, trailer: dict | None) -> list[tuple[Control, object, int]]:
-        """(control, declared, actual) for each control the trailer gets wrong."""
-        if trailer is None:
-            return []
+    def mismatches(self, declared: dict[str, dict]) -> list[tuple[Control, object, int]]:
+        """(control, declared, actual) for each control whose record was seen and disagrees.
+
+        `declared` maps a control record id (a header such as the offset CTL, or a trailer) to its values."""
         totals = self.totals or [0] * len(self.layout.controls)
-        return [(c, trailer.get(c.field), actual) for c, actual in zip(self.layout.controls, totals, strict=True)
-                if trailer.get(c.field) != actual]
+        return [(c, declared[c.record].get(c.field), actual)
+                for c, actual in zip(self.layout.controls, totals, strict=True)
+                if c.record in declared and declared[c.record].get(c.field) != actual]

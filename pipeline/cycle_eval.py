@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipeline.store import frame
+
 from matchers.evaluate import pair_metrics
 
 
@@ -37,7 +39,7 @@ def read_truth(path: Path) -> pl.DataFrame:
 
 
 def _with_person(con: duckdb.DuckDBPyConnection, sql: str, params: list, truth: pl.DataFrame) -> pl.DataFrame:
-    rows = con.execute(sql, params).pl()
+    rows = frame(con, sql, params)
     return rows.join(truth, on=["file_name", "line_no"], how="left")
 
 

@@ -64,7 +64,8 @@ def _cases(con: duckdb.DuckDBPyConnection, cycle: str) -> None:
 
 def _persons(con: duckdb.DuckDBPyConnection, cycle: str) -> None:
     con.execute("""CREATE OR REPLACE TEMP TABLE pin AS
-        SELECT p.*, row_number() OVER (PARTITION BY p.state, p.case_id, p.member_id ORDER BY p.file_id, p.line_no) AS rn,
+        SELECT p.*, row_number() OVER (PARTITION BY p.state, p.case_id, p.member_id, p.action_type = 'L'
+                                        ORDER BY p.file_id, p.line_no) AS rn,
                c.case_id IS NOT NULL AS case_on_fcr, e.member_id IS NOT NULL AS on_fcr
         FROM fcr_person_input p
         LEFT JOIN fcr_cases c ON c.state = p.state AND c.case_id = p.case_id AND c.status = 'active'
@@ -73,7 +74,7 @@ def _persons(con: duckdb.DuckDBPyConnection, cycle: str) -> None:
         WHERE p.cycle_id = ?""", [cycle])
     con.execute("ALTER TABLE pin ADD COLUMN err VARCHAR")
     con.execute("""UPDATE pin SET err = CASE WHEN rn > 1 THEN 'LE004' WHEN NOT case_on_fcr THEN 'LE003'
-        WHEN action_type = 'A' AND on_fcr THEN 'LE001' WHEN action_type IN ('C', 'D') AND NOT on_fcr THEN 'LE002' END""")
+        WHEN action_type = 'L' THEN NULL WHEN action_type = 'A' AND on_fcr THEN 'LE001' WHEN action_type IN ('C', 'D') AND NOT on_fcr THEN 'LE002' END""")
     con.execute("DELETE FROM fcr_persons USING pin WHERE pin.err IS NULL AND pin.action_type = 'A' AND "
                 "fcr_persons.state = pin.state AND fcr_persons.case_id = pin.case_id AND fcr_persons.member_id = pin.member_id")
     con.execute(f"""INSERT INTO fcr_persons BY NAME SELECT state, case_id, member_id, {PERSON_FIELDS},

@@ -218,6 +218,9 @@ def _check_controls(layout: dict) -> list[str]:
             if (rec, name) not in fields:
                 problems.append(f"control {c}: unknown record.field '{ref}'")
         problems += [f"control {c}: unknown record '{r}'" for r in c.get("count", []) if r not in ids]
+        scope = str(c.get("sum", "")).partition(".")[0] or next(iter(c.get("count", [])), "")
+        problems += [f"control {c}: where names unknown field '{scope}.{k}'" for k in c.get("where") or {}
+                     if (scope, k) not in fields]
     return problems
 
 

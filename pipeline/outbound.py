@@ -74,7 +74,7 @@ def fcr_blocks(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date, state: s
 
 def ack_blocks(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date, submitter: str) -> Blocks:
     files = frame(con, """SELECT row_number() OVER (ORDER BY file_id)::VARCHAR AS file_seq, file_id, file_name, sha256,
-            layout, upper(status) AS file_status, records, accepted, rejected, reason_codes[1] AS reason_code_1,
+            layout, CASE status WHEN 'loaded' THEN 'ACCEPTED' ELSE upper(status) END AS file_status, records, accepted, rejected, reason_codes[1] AS reason_code_1,
             reason_codes[2] AS reason_code_2, reason_codes[3] AS reason_code_3,
             (SELECT count(*) FROM rejects r WHERE r.file_id = l.file_id AND r.line > 0) AS error_count, cycle_id
         FROM file_ledger l WHERE cycle_id = ? AND submitter = ? ORDER BY file_id""", [cycle, submitter])

@@ -7,6 +7,8 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from pipeline.store import frame
+
 from pipeline.pii import mask_ssn_expr
 
 SSN_COLUMNS = ("ssn", "verified_ssn")
@@ -34,7 +36,7 @@ def query_person(con: duckdb.DuckDBPyConnection, ssn: str | None = None, member:
     """Every FCR registration of the person(s) found, across states (one row per case membership)."""
     where, params = _where(ssn, member, name, dob)
     seeds = f"SELECT DISTINCT coalesce(p.verified_ssn, p.state || '|' || p.member_id) AS pkey FROM fcr_persons p WHERE {where}"
-    out = con.execute(f"""
+    out = frame(con, f"""
         WITH seeds AS ({seeds}),
         latest AS (SELECT verified_ssn, employer_name, employer_fein, source, coalesce(hire_date, received) AS reported
                    FROM ndnh WHERE verification = 'V'
@@ -49,7 +51,7 @@ def query_person(con: duckdb.DuckDBPyConnection, ssn: str | None = None, member:
         LEFT JOIN fcr_cases c ON c.state = p.state AND c.case_id = p.case_id
         LEFT JOIN ssa_current m ON m.ssn = p.verified_ssn
         LEFT JOIN latest l ON l.verified_ssn = p.verified_ssn
-        ORDER BY p.state, p.case_id, p.member_id""", params).pl()
+        ORDER BY p.state, p.case_id, p.member_id""", params)
     if not show_ssn:
         out = out.with_columns([mask_ssn_expr(c).alias(c) for c in SSN_COLUMNS])
     return out

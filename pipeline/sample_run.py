@@ -1,11 +1,14 @@
-"""`make run`: copy sample_files/ into a fresh home and process it (at this stage: validate every file)."""
+"""`make run`: copy sample_files/ into a FRESH home, run one full cycle with a fixed --as-of, print the
+cycle summary and where to look."""
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+from datetime import date
 from pathlib import Path
 
-from pipeline.validate import validate_file
+SAMPLE_AS_OF = "2026-11-02"
 
 
 def fresh_home(samples: Path, home: Path) -> Path:
@@ -19,15 +22,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--samples", type=Path, default=Path("sample_files"))
     parser.add_argument("--home", type=Path, default=Path("var"))
+    parser.add_argument("--as-of", default=SAMPLE_AS_OF)
     args = parser.parse_args()
+    if not (args.samples / "inbound").is_dir():
+        raise SystemExit(f"{args.samples}/inbound not found: run `make samples` first")
+    os.environ.setdefault("FPLS_POLL_SECONDS", "0")  # a fresh copy: every file is complete
+    from pipeline.cycle import run_cycle
+    from pipeline.cycle_commands import print_summary
+
     home = fresh_home(args.samples, args.home)
-    files = sorted(p for p in (home / "inbound").rglob("*") if p.is_file() and p.suffix != ".done")
-    print(f"{'submitter':<18} {'file':<36} {'layout':<20} {'status':<9} {'records':>8} {'accepted':>9} {'rejected':>9}")
-    for path in files:
-        r = validate_file(path)
-        print(f"{path.parent.name:<18} {path.name:<36} {r.layout or '?':<20} {r.file_status:<9} "
-              f"{r.records:>8} {r.accepted:>9} {r.rejected:>9}")
-    print(f"\n{len(files)} files validated; home: {home}/ (inbound/ holds the copied sample files)")
+    summary = run_cycle(home, date.fromisoformat(args.as_of))
+    if summary is None:
+        print(f"nothing ready in {home}/inbound/")
+        return
+    print_summary(summary)
+    cycle = summary.cycle_id
+    print(f"\nhome: {home}/")
+    print(f"  outbound/<recipient>/{cycle}/   response files (fpls read FILE --record FN) + manifest.json")
+    print(f"  archive/{cycle}/ and quarantine/{cycle}/   originals; refused files with FILE.reason.json")
+    print(f"  reports/{cycle}/                  reports (when built)")
+    print(f"  logs/{cycle}.jsonl               structured log (SSNs masked)")
+    print(f"  fpls.duckdb                       the store (fpls query person --home {home} --member ID)")
 
 
 if __name__ == "__main__":

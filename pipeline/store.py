@@ -98,7 +98,9 @@ def connect(home: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
-    con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'").fetchone()[0]
+    if not exists:
+        con.execute("CREATE TABLE schema_version (version INTEGER)")
     row = con.execute("SELECT max(version) FROM schema_version").fetchone()
     return int(row[0] or 0)
 
@@ -149,7 +151,13 @@ def mark_stage(con: duckdb.DuckDBPyConnection, cycle_id: str, stage: str) -> Non
 
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
-    return con.execute(sql, params or []).pl()
+    """A query result as a polars frame (through Arrow)."""
+    if not params:
+        return pl.from_arrow(con.sql(sql).to_arrow_table())
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return pl.from_arrow(con.execute(sql, params).to_arrow_table())
 
 
 def dump_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
@@ -158,6 +166,6 @@ def dump_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
         "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
     out = {}
     for name in names:
-        df = con.execute(f"SELECT * FROM {name}").pl()
+        df = frame(con, f"SELECT * FROM {name}")
         out[name] = df.sort(df.columns, nulls_last=True) if df.width else df
     return out

@@ -213,7 +213,7 @@ class _FixedRun:
     result: ValidationResult
     state: _FixedState = field(default_factory=_FixedState)
     rejects: list[pl.DataFrame] = field(default_factory=list)
-    trailer: dict | None = None
+    declared: dict[str, dict] = field(default_factory=dict)   # control record id → its values
 
     def __post_init__(self) -> None:
         self.tally = ControlTally(self.layout)
@@ -251,8 +251,8 @@ class _FixedRun:
             bad = rejects.row(0, named=True)
             self.result.file_errors.append(_file_error(
                 self.result, "HEADER_INVALID", record_type=record.id, field_name=bad["field"], detail=bad["message"]))
-        if record.role == "trailer" and accepted.height:
-            self.trailer = accepted.row(0, named=True)
+        if accepted.height and record.role != "data" and record.id not in self.declared:
+            self.declared[record.id] = accepted.row(0, named=True)
         if accepted.height:
             self.sink(record.id, accepted)
 
@@ -261,6 +261,7 @@ class _FixedRun:
         result.rejects = pl.concat(self.rejects).sort("line", maintain_order=True) if self.rejects else errors.empty_rejects()
         if self.state.header_ok is not False:
             self._check_trailer()
+            self._check_controls()
         result.settle()
         return result
 
@@ -273,13 +274,15 @@ class _FixedRun:
             code = "TRAILER_REQUIRED" if self.layout.trailer == "required" else "TRAILER_MISSING"
             row = _file_error(self.result, code, line=self.result.records, record_type=trailer.id)
             (self.result.file_errors if code == "TRAILER_REQUIRED" else self.result.warnings).append(row)
-        elif self.trailer is None:
+        elif trailer.id not in self.declared:
             self.result.file_errors.append(_file_error(self.result, "TRAILER_INVALID", line=line, record_type=trailer.id))
-        else:
-            for control, declared, actual in self.tally.mismatches(self.trailer):
-                self.result.file_errors.append(_file_error(
-                    self.result, "CONTROL_MISMATCH", line=line, record_type=trailer.id, field_name=control.field,
-                    detail=f"{declared}, the file holds {actual} ({describe(control)})"))
+
+    def _check_controls(self) -> None:
+        for control, declared, actual in self.tally.mismatches(self.declared):
+            line = self.declared[control.record][LINE_NO]
+            self.result.file_errors.append(_file_error(
+                self.result, "CONTROL_MISMATCH", line=line, record_type=control.record, field_name=control.field,
+                detail=f"{declared}, the file holds {actual} ({describe(control)})"))
 
 
 def _validate_fixed(path: Path, layout: Layout, sink: Sink, batch_rows: int) -> ValidationResult:

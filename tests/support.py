@@ -68,23 +68,25 @@ def record_line(record: Record, values: dict[str, str]) -> str:
     return render_records(frame, record)[0]
 
 
+def control_values(layout: Layout, record: Record, data_rows: list[tuple[str, dict]]) -> dict[str, str]:
+    """A valid control record whose counts and sums agree with the data rows."""
+    values = valid_row(record)
+    for c in layout.controls:
+        if c.record != record.id:
+            continue
+        rows = [row for rid, row in data_rows if rid in ({c.sum_record} if c.sum_record else set(c.count))
+                and all(row.get(k) == v for k, v in c.where)]
+        values[c.field] = str(sum(int(v) for row in rows if (v := row.get(c.sum_field, "")).isdigit())
+                              if c.sum_record else len(rows))
+    return values
+
+
 def minimal_file(layout: Layout, data_rows: list[tuple[str, dict]]) -> str:
-    """Header (if any) + data lines + a trailer whose controls agree (computed from the data rows)."""
-    lines = []
-    if layout.header:
-        lines.append(record_line(layout.header, valid_row(layout.header)))
+    """Header (if any) + data lines + trailer (if any); controls agree with the data rows."""
+    head, tail = layout.header, layout.trailer_record
+    lines = [record_line(head, control_values(layout, head, data_rows))] if head else []
     lines += [record_line(layout.record(rid), row) for rid, row in data_rows]
-    trailer = layout.trailer_record
-    if trailer:
-        values = valid_row(trailer)
-        for c in layout.controls:
-            if c.sum_record:
-                total = sum(int(v) for rid, row in data_rows if rid == c.sum_record and (v := row.get(c.sum_field, "")).isdigit())
-            else:
-                total = sum(1 for rid, row in data_rows if rid in c.count
-                            and all(row.get(k) == v for k, v in c.where))
-            values[c.field] = str(total)
-        lines.append(record_line(trailer, values))
+    lines += [record_line(tail, control_values(layout, tail, data_rows))] if tail else []
     return "\n".join(lines) + "\n"
 
 

@@ -138,3 +138,18 @@ def test_unknown_file_type(tmp_path):
     path.write_bytes(b"hello\nworld\n")
     result = validate_file(path)
     assert result.file_errors[0]["code"] == "UNKNOWN_LAYOUT" and (result.records, result.rejected) == (2, 2)
+
+
+def test_header_controls_with_where_clauses(tmp_path):
+    """The offset CTL record (a header) declares TANF / non-TANF counts and arrears; they must agree."""
+    offset = load_layout("offset_debtor")
+    case = offset.record("CASE")
+    rows = [("CASE", valid_row(case) | {"case_type": "A", "arrearage": "2500"}),
+            ("CASE", valid_row(case) | {"case_type": "N", "arrearage": "1"})]
+    lines = minimal_file(offset, rows).splitlines()
+    assert _validate(tmp_path, lines).file_status == "accepted"
+    lines[0] = lines[0][:23] + "00000002499" + lines[0][34:]   # TANF amount 2499 instead of 2500
+    result = _validate(tmp_path, lines)
+    assert result.file_status == "rejected"
+    assert [(e["code"], e["field"]) for e in result.file_errors] == [("CONTROL_MISMATCH", "tanf_amount")]
+    assert "2499, the file holds 2500" in result.file_errors[0]["message"]
