@@ -1,0 +1,108 @@
+"""The generator's contract: deterministic, validates except where it says so, truth covers every record."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.layouts import load_all_layouts
+from pipeline.validate import validate_file
+from synth.home import generate
+
+REPO = Path(__file__).resolve().parents[2]
+INBOUND_TYPES = {name for name, lay in load_all_layouts().items() if lay.direction == "inbound"}
+
+
+def _files(home: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(home)): p.read_bytes() for p in sorted(home.rglob("*")) if p.is_file()}
+
+
+def test_committed_samples_are_what_the_generator_makes(sample_home: Path) -> None:
+    committed = REPO / "sample_files"
+    assert (committed / "partners.yaml").exists(), "run `make samples`"
+    made, have = _files(sample_home), _files(committed)
+    assert sorted(made) == sorted(have)
+    differing = [name for name in made if made[name] != have[name]]
+    assert not differing, f"sample_files/ is stale (run `make samples`): {differing[:5]}"
+    assert sum(len(b) for b in have.values()) < 3_000_000
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
+    args = dict(n=600, states=["KS", "TX"], as_of=date(2026, 3, 15), cycles=2)
+    generate(seed=3, out=tmp_path / "a", **args)
+    generate(seed=3, out=tmp_path / "b", **args)
+    generate(seed=4, out=tmp_path / "c", **args)
+    a, b, c = _files(tmp_path / "a"), _files(tmp_path / "b"), _files(tmp_path / "c")
+    assert a == b
+    assert a["inbound/SSA/SSA.SSA.20260315.001.dat"] != c["inbound/SSA/SSA.SSA.20260315.001.dat"]
+    assert any(k.startswith("cycles/02/inbound/") for k in a)
+
+
+def test_every_inbound_type_and_ready_markers(sample_home: Path) -> None:
+    truth = pl.read_parquet(sample_home / "truth.parquet")
+    assert set(truth.get_column("layout").unique()) == INBOUND_TYPES
+    data = [p for p in (sample_home / "inbound").rglob("*") if p.is_file() and p.suffix != ".done"]
+    for path in data:
+        done = path.with_name(path.name + ".done")
+        assert done.exists() and done.stat().st_size == 0
+    partners = yaml.safe_load((sample_home / "partners.yaml").read_text())["partners"]
+    by_id = {p["id"]: p for p in partners}
+    for path in data:
+        layout = truth.filter(pl.col("file") == path.name).get_column("layout")[0]
+        assert layout in by_id[path.parent.name]["file_types"], path
+
+
+def test_files_validate_except_the_deliberately_bad_records(sample_home: Path) -> None:
+    truth = pl.read_parquet(sample_home / "truth.parquet")
+    rejected_files = []
+    for path in sorted(p for p in (sample_home / "inbound").rglob("*") if p.is_file() and p.suffix != ".done"):
+        result = validate_file(path)
+        rows = truth.filter(pl.col("file") == path.name)
+        assert result.layout == rows.get_column("layout")[0], path.name
+        assert result.records == rows.height, path.name            # truth has one row per line
+        if result.file_status == "rejected":
+            rejected_files.append(path.name)
+            assert rows.get_column("expect_reject").all()
+            continue
+        expected = set(rows.filter("expect_reject").get_column("line").to_list())
+        got = set(result.rejects.get_column("line").to_list())
+        assert got == expected, (path.name, sorted(got ^ expected)[:5])
+    assert rejected_files == ["W4.SDNH-KS.20261102.002.dat"]      # the one file with a bad header
+    bad = truth.filter(pl.col("expect_reject") & (pl.col("file") != "W4.SDNH-KS.20261102.002.dat"))
+    assert bad.height >= 10 and bad.get_column("corruptions").list.len().min() >= 1
+
+
+def test_truth_names_true_persons_and_realistic_noise(sample_home: Path) -> None:
+    truth = pl.read_parquet(sample_home / "truth.parquet")
+    data = truth.filter(pl.col("person_id").is_not_null())
+    persons = pl.read_parquet(sample_home / "truth_persons.parquet")
+    assert data.get_column("person_id").is_in(persons.get_column("person_id").implode()).all()
+    tags = set(data.get_column("corruptions").explode().drop_nulls().str.replace(r":.*", "").unique())
+    for tag in ("nickname", "middle_missing", "typo_first", "typo_last", "ssn_one_digit", "ssn_missing",
+                "dob_missing", "claim_without_ssn", "stale_address", "invalid"):
+        assert tag in tags, tag
+
+
+def test_cli_generate_and_usage_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(app, ["generate", "--persons", "300", "--states", "OK", "--seed", "1", "--as-of", "2026-01-05",
+                             "--out", str(tmp_path / "h"), "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert '"files"' in ok.stdout and (tmp_path / "h" / "truth.parquet").exists()
+    bad = runner.invoke(app, ["generate", "--states", "XX", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2
+    bad_date = runner.invoke(app, ["generate", "--as-of", "2026-13-01", "--out", str(tmp_path / "y")])
+    assert bad_date.exit_code == 2
+
+
+@pytest.mark.parametrize("layout", ["ndnh_qw", "ndnh_ui", "msfidm_match", "offset_debtor", "fcr_input"])
+def test_trailer_controls_agree(sample_home: Path, layout: str) -> None:
+    truth = pl.read_parquet(sample_home / "truth.parquet").filter(pl.col("layout") == layout)
+    for name in truth.get_column("path").unique().sort():
+        result = validate_file(sample_home / name)
+        assert not [e for e in result.file_errors if e["code"] == "CONTROL_MISMATCH"], name
