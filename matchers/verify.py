@@ -1,0 +1,252 @@
+"""SSN verification and identification against the SSA master (DESIGN §8, reference §2f).
+
+Stages, each a join over the whole frame (no per-row Python), in the FCR order:
+
+1. **exact** — the SSN given (or one of its holder's other SSNs) is on the master: `V` when the name
+   agrees with tolerance (exact, nickname, Jaro-Winkler ≥ 0.9, initial, swapped first/last, surname part,
+   or an `additional_last_names` entry) and the DOB agrees with tolerance (exact, ±1 year, day/month
+   swap; a missing DOB does not refuse); `N` when only a probable name match (first initial and the
+   first four letters of the surname, or the surname alone) holds.
+2. **correction** — every SSN one substituted digit or one adjacent transposition away (89 variants),
+   joined to the master; a candidate needs name AND a known DOB in tolerance. One candidate → `C`;
+   several → `R`.
+3. **additional data** — each SSN in an optional `additional_ssns` list is tried like stage 1 → `E`.
+4. **search** — name + DOB (surname NYSIIS or first-name NYSIIS for swapped names, or an additional
+   surname; DOB exact, swapped, ±1 year) when nothing above verified: one candidate → `P` (`E` when
+   found only through an additional surname); several → `R`, never a guess.
+
+Priority: V > C > E > P > R > N > blank. `S` (IRS-U identification) needs IRS data fpls does not
+have and is never produced. A misidentified-participant row (state, member_id, ssn) removes that SSN
+from every stage for that member (member_id column, else id; state compared when both sides have it).
+
+Output per input row: id, ssn (as given), ssn_structure (matchers.ssn reason), ssn_validity,
+verified_ssn, other_ssns (list), deceased, date_of_death, dob_indicator (E exact, T within tolerance,
+X disagrees, U unknown, blank when no person chosen) and evidence.
+"""
+from __future__ import annotations
+
+import polars as pl
+
+from matchers.comparisons import jaro_winkler
+from matchers.names import nickname_equivalent, normal_name_expr
+from matchers.persons import check_persons, parse_dob_expr, prepare_persons
+from matchers.ssn import clean_ssn_expr, ssn_variants
+
+MASTER_COLUMNS = ("ssn", "first_name", "middle_name", "last_name", "dob", "sex", "date_of_death")
+OTHER_SSN_COLUMNS = ("other_ssn_1", "other_ssn_2", "other_ssn_3")
+PRIORITY = {"V": 0, "C": 1, "E": 2, "P": 3, "R": 4, "N": 5}
+_P_COLS = ("p", "fn_key", "ln_key", "ln_parts", "dob_date", "fn_nysiis", "ln_nysiis", "member", "mstate")
+_M_COLS = ("m", "fn_key", "ln_key", "ln_parts", "dob_date")
+
+
+class MasterError(ValueError):
+    """The SSA master frame lacks required columns."""
+
+
+def prepare_master(master: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(normalised master with position m, ssn_keys: every SSN of each master person → m)."""
+    missing = [c for c in MASTER_COLUMNS if c not in master.columns]
+    if missing:
+        raise MasterError(f"SSA master lacks column(s): {', '.join(missing)}")
+    others = [c for c in OTHER_SSN_COLUMNS if c in master.columns]
+    def as_date(c: str) -> pl.Expr:  # parquet / store: pl.Date; CSV: YYYY-MM-DD or YYYYMMDD text
+        if master.schema[c] == pl.Date:
+            return pl.col(c)
+        return parse_dob_expr(c).alias(c)
+
+    base = master.select(
+        pl.col("ssn").cast(pl.Utf8), "first_name", "middle_name", "last_name", as_date("dob"),
+        "sex", as_date("date_of_death"), *[pl.col(c).cast(pl.Utf8) for c in others],
+        pl.lit(None, pl.Utf8).alias("street"), pl.lit(None, pl.Utf8).alias("city"),
+        pl.lit(None, pl.Utf8).alias("state"), pl.lit(None, pl.Utf8).alias("zip"),
+    ).with_row_index("m")
+    norm = prepare_persons(base.with_columns(pl.lit("").alias("id")))
+    keys = pl.concat([
+        norm.select("m", clean_ssn_expr(c).alias("ssn_key")) for c in ("ssn", *others)
+    ]).drop_nulls().unique()
+    all_ssns = keys.group_by("m").agg(pl.col("ssn_key").sort().alias("_all_ssns"))
+    norm = norm.join(all_ssns, on="m", how="left")
+    return norm, keys
+
+
+def _with_master(frame: pl.DataFrame, M: pl.DataFrame) -> pl.DataFrame:
+    return frame.join(M.select([pl.col(c).alias(f"{c}_m") if c != "m" else pl.col("m") for c in _M_COLS]), on="m")
+
+
+def _with_person(frame: pl.DataFrame, P: pl.DataFrame) -> pl.DataFrame:
+    cols = [c for c in _P_COLS if c in P.columns] + [c for c in ("extra_ln",) if c in P.columns]
+    return frame.join(P.select(cols), on="p")
+
+
+def agreement(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add name_ok, name_probable, via_additional, dob_level (E/T/X/U) to a person × master frame."""
+    fn, ln, fm, lm = pl.col("fn_key"), pl.col("ln_key"), pl.col("fn_key_m"), pl.col("ln_key_m")
+    out = frame.with_columns(
+        jaro_winkler(frame, "fn_key", "fn_key_m").alias("_fjw"),
+        jaro_winkler(frame, "ln_key", "ln_key_m").alias("_ljw"),
+        nickname_equivalent(frame, "fn_key", "fn_key_m").alias("_nick"),
+    )
+    initial = ((fn.str.len_chars() == 1) | (fm.str.len_chars() == 1)) & (fn.str.slice(0, 1) == fm.str.slice(0, 1))
+    first_ok = (pl.col("_nick") | (pl.col("_fjw") >= 0.9) | initial).fill_null(False)
+    last_ok = (
+        (ln == lm) | (pl.col("_ljw") >= 0.9) | (pl.col("ln_parts").list.set_intersection(pl.col("ln_parts_m")).list.len() > 0)
+    ).fill_null(False)
+    if "extra_ln" in frame.columns:
+        via_additional = pl.col("extra_ln").list.contains(lm).fill_null(False) & ~last_ok
+    else:
+        via_additional = pl.lit(False)
+    swapped = ((fn == lm) & (ln == fm)).fill_null(False)
+    dl, dm = pl.col("dob_date"), pl.col("dob_date_m")
+    tolerance = (
+        (((dl.dt.year() - dm.dt.year()).abs() == 1) & (dl.dt.month() == dm.dt.month()) & (dl.dt.day() == dm.dt.day()))
+        | ((dl.dt.year() == dm.dt.year()) & (dl.dt.month() == dm.dt.day()) & (dl.dt.day() == dm.dt.month()))
+    )
+    return out.with_columns(
+        name_ok=(first_ok & (last_ok | via_additional)) | swapped,
+        name_probable=(last_ok | ((fn.str.slice(0, 1) == fm.str.slice(0, 1)) & (ln.str.slice(0, 4) == lm.str.slice(0, 4)))).fill_null(False),
+        via_additional=via_additional,
+        dob_level=pl.when(dl.is_null() | dm.is_null()).then(pl.lit("U"))
+        .when(dl == dm).then(pl.lit("E")).when(tolerance).then(pl.lit("T")).otherwise(pl.lit("X")),
+    ).drop("_fjw", "_ljw", "_nick")
+
+
+def _forbidden(frame: pl.DataFrame, mis: pl.DataFrame | None, ssn_col: str) -> pl.DataFrame:
+    """Drop (person, SSN) rows that the misidentified-participant list forbids."""
+    if mis is None or mis.height == 0:
+        return frame
+    bad = mis.select(
+        pl.col("member_id").cast(pl.Utf8).str.strip_chars().alias("member"),
+        clean_ssn_expr("ssn").alias(ssn_col),
+        (pl.col("state").cast(pl.Utf8).str.strip_chars() if "state" in mis.columns else pl.lit(None, pl.Utf8)).alias("_bad_state"),
+    )
+    state_agrees = (
+        pl.col("_bad_state").is_null() | (pl.col("_bad_state") == "") | pl.col("mstate").is_null()
+        | (pl.col("mstate") == pl.col("_bad_state"))
+    )
+    hits = frame.select("p", "member", "mstate", ssn_col).join(bad, on=["member", ssn_col]).filter(state_agrees)
+    return frame.join(hits.select("p", ssn_col).unique(), on=["p", ssn_col], how="anti")
+
+
+def _unique_choice(cands: pl.DataFrame, code: str, stage: str) -> pl.DataFrame:
+    """Per person: one distinct master person → `code`; several → R (candidates listed by count)."""
+    per = cands.group_by("p").agg(
+        pl.col("m").n_unique().alias("_n"), pl.col("m").first(), pl.col("ssn_key").first(),
+        pl.col("dob_level").first(), pl.col("via_additional").all().alias("_via"),
+        pl.col("edit").first() if "edit" in cands.columns else pl.lit(None, pl.Utf8).alias("edit"),
+    )
+    return per.select(
+        "p",
+        pl.when(pl.col("_n") > 1).then(pl.lit("R"))
+        .when(pl.col("_via") & pl.lit(code == "P")).then(pl.lit("E")).otherwise(pl.lit(code)).alias("code"),
+        pl.when(pl.col("_n") == 1).then(pl.col("m")).alias("m"),
+        pl.when(pl.col("_n") == 1).then(pl.col("ssn_key")).alias("chosen"),
+        pl.when(pl.col("_n") == 1).then(pl.col("dob_level")).alias("dob_level"),
+        pl.format(
+            "stage={} candidates={}{}", pl.lit(stage), pl.col("_n"),
+            pl.when(pl.col("edit").is_not_null()).then(pl.lit(" edit=") + pl.col("edit")).otherwise(pl.lit("")),
+        ).alias("evidence"),
+    )
+
+
+def prepare_input(persons: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    kept, issues = check_persons(persons)
+    P = prepare_persons(kept).with_row_index("p").with_columns(
+        clean_ssn_expr("ssn").alias("ssn_digits"),
+        (pl.col("member_id").cast(pl.Utf8) if "member_id" in kept.columns else pl.col("id")).str.strip_chars().alias("member"),
+        pl.col("state").cast(pl.Utf8).str.strip_chars().alias("mstate"),
+    )
+    if "additional_last_names" in P.columns:
+        P = P.with_columns(
+            pl.col("additional_last_names").list.eval(normal_name_expr(pl.element()).str.replace_all(" ", "")).alias("extra_ln")
+        )
+    return P, issues
+
+
+def verify_ssns(
+    persons: pl.DataFrame, master: pl.DataFrame, misidentified: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(one result row per kept input row, input issues) — see module doc."""
+    P, issues = prepare_input(persons)
+    M, keys = prepare_master(master)
+    results = []
+
+    # 1. exact SSN (primary or another SSN of the same holder)
+    exact = P.select("p", pl.col("ssn_digits").alias("ssn_key")).drop_nulls().join(keys, on="ssn_key")
+    exact = _forbidden(_with_master(_with_person(exact, P), M), misidentified, "ssn_key")
+    exact = agreement(exact)
+    verified = exact.filter(pl.col("name_ok") & (pl.col("dob_level") != "X"))
+    results.append(_unique_choice(verified, "V", "exact_ssn"))
+    probable = exact.filter(~(pl.col("name_ok") & (pl.col("dob_level") != "X")) & pl.col("name_probable"))
+    results.append(_unique_choice(probable, "N", "exact_ssn_name_probable").filter(pl.col("code") != "R"))
+
+    # 2. correction: one wrong digit or one adjacent transposition, name AND known DOB agree
+    variants = ssn_variants(P, "p", "ssn_digits").rename({"variant": "ssn_key"}).join(keys, on="ssn_key")
+    variants = agreement(_forbidden(_with_master(_with_person(variants, P), M), misidentified, "ssn_key"))
+    corrected = variants.filter(pl.col("name_ok") & pl.col("dob_level").is_in(["E", "T"]))
+    results.append(_unique_choice(corrected, "C", "correction"))
+
+    # 3. additional SSNs supplied with the record
+    if "additional_ssns" in P.columns:
+        extra = P.select("p", pl.col("additional_ssns").alias("ssn_key")).explode("ssn_key").with_columns(
+            clean_ssn_expr("ssn_key")
+        ).drop_nulls().join(keys, on="ssn_key")
+        extra = agreement(_forbidden(_with_master(_with_person(extra, P), M), misidentified, "ssn_key"))
+        results.append(_unique_choice(extra.filter(pl.col("name_ok") & (pl.col("dob_level") != "X")), "E", "additional_ssn"))
+
+    # 4. search by name + DOB
+    results.append(_search(P, M, misidentified))
+
+    return _assemble(P, M, results), issues
+
+
+def _dob_variants(P: pl.DataFrame) -> pl.DataFrame:
+    d = pl.col("dob_date")
+    text = [
+        d.dt.strftime("%Y-%m-%d"),
+        pl.format("{}-{}-{}", d.dt.year(), d.dt.day().cast(pl.Utf8).str.zfill(2), d.dt.month().cast(pl.Utf8).str.zfill(2)),
+        (d.dt.year() - 1).cast(pl.Utf8) + d.dt.strftime("-%m-%d"),
+        (d.dt.year() + 1).cast(pl.Utf8) + d.dt.strftime("-%m-%d"),
+    ]
+    return (
+        P.select("p", pl.concat_list(text).alias("_dv")).explode("_dv")
+        .select("p", pl.col("_dv").str.to_date("%Y-%m-%d", strict=False).alias("dob_key")).drop_nulls().unique()
+    )
+
+
+def _search(P: pl.DataFrame, M: pl.DataFrame, mis: pl.DataFrame | None) -> pl.DataFrame:
+    dv = _dob_variants(P)
+    mk = M.select("m", pl.col("dob_date").alias("dob_key"), "ln_nysiis", "fn_nysiis", "ln_key")
+    by_last = dv.join(P.select("p", "ln_nysiis"), on="p").drop_nulls().join(mk.select("m", "dob_key", "ln_nysiis"), on=["dob_key", "ln_nysiis"])
+    by_swap = dv.join(P.select("p", pl.col("fn_nysiis").alias("ln_nysiis")), on="p").drop_nulls().join(
+        mk.select("m", "dob_key", "ln_nysiis"), on=["dob_key", "ln_nysiis"])
+    parts = [by_last.select("p", "m"), by_swap.select("p", "m")]
+    if "extra_ln" in P.columns:
+        extra = dv.join(P.select("p", pl.col("extra_ln").alias("ln_key")).explode("ln_key").drop_nulls(), on="p")
+        parts.append(extra.join(mk.select("m", "dob_key", "ln_key"), on=["dob_key", "ln_key"]).select("p", "m"))
+    cands = pl.concat(parts).unique().join(M.select("m", pl.col("ssn9").alias("ssn_key")), on="m").drop_nulls("ssn_key")
+    cands = agreement(_forbidden(_with_master(_with_person(cands, P), M), mis, "ssn_key"))
+    found = cands.filter(pl.col("name_ok") & pl.col("dob_level").is_in(["E", "T"]))
+    return _unique_choice(found, "P", "name_dob_search")
+
+
+def _assemble(P: pl.DataFrame, M: pl.DataFrame, results: list[pl.DataFrame]) -> pl.DataFrame:
+    allres = pl.concat([r.select("p", "code", "m", "chosen", "dob_level", "evidence") for r in results])
+    best = (
+        allres.with_columns(_rank=pl.col("code").replace_strict(PRIORITY, return_dtype=pl.Int8))
+        .sort("p", "_rank").group_by("p", maintain_order=True).first()
+    )
+    out = P.select("p", "id", "ssn", "ssn_reason").join(best, on="p", how="left").join(
+        M.select("m", "date_of_death", "_all_ssns"), on="m", how="left"
+    )
+    chosen_ok = pl.col("code").is_in(["V", "C", "E", "P"])
+    return out.sort("p").select(
+        "id", "ssn", pl.col("ssn_reason").alias("ssn_structure"),
+        pl.col("code").fill_null("").alias("ssn_validity"),
+        pl.when(chosen_ok).then(pl.col("chosen")).alias("verified_ssn"),
+        pl.when(chosen_ok).then(pl.col("_all_ssns").list.set_difference(pl.concat_list(pl.col("chosen"))))
+        .otherwise(pl.lit([], pl.List(pl.Utf8))).fill_null(pl.lit([], pl.List(pl.Utf8))).alias("other_ssns"),
+        (chosen_ok & pl.col("date_of_death").is_not_null()).fill_null(False).alias("deceased"),
+        pl.when(chosen_ok).then(pl.col("date_of_death")).alias("date_of_death"),
+        pl.when(pl.col("code").is_in(["V", "C", "E", "P", "N"])).then(pl.col("dob_level")).otherwise(pl.lit("")).fill_null("").alias("dob_indicator"),
+        pl.col("evidence").fill_null("stage=none no candidate"),
+    )
