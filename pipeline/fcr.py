@@ -102,7 +102,7 @@ def _verify(con: duckdb.DuckDBPyConnection, cycle: str) -> int:
     todo = _to_verify(con, cycle)
     if todo.is_empty():
         return 0
-    master = frame(con, "SELECT ssn, first_name, last_name, dob FROM ssa_current")
+    master = frame(con, "SELECT * EXCLUDE (file_id, line_no) FROM ssa_current")
     mis = frame(con, "SELECT DISTINCT state, member_id, ssn FROM misidentified")
     result = todo.join(verify_persons(todo, master, mis), on="key", how="left")
     con.execute("CREATE OR REPLACE TEMP TABLE vres AS SELECT * FROM result")

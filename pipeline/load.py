@@ -118,10 +118,20 @@ class _Sink:
             frame = frame.with_columns(pl.lit(self.outcome.submitter).alias("state"),
                                        pl.lit(self.outcome.header.get("batch_number")).alias("batch_number"))
             insert_frame(con, "fcr_case_input" if record_id == "FC" else "fcr_person_input", frame)
+        elif name == "misidentified_csv":
+            self._misidentified(frame)
         elif name == "ndnh_qw" and record_id == "E4":
             insert_frame(con, "ndnh_employers", frame)
         elif name in SOURCES:
             insert_frame(con, "ndnh", self._ndnh(frame))
+
+    def _misidentified(self, frame: pl.DataFrame) -> None:
+        rows = frame.select("file_id", pl.lit(self.outcome.submitter).alias("state"), "member_id",
+                            pl.col("misidentified_ssn").alias("ssn"), "action")
+        removed = rows.filter(pl.col("action") == "D")  # noqa: F841 - used by name in SQL
+        self.ctx.con.execute("DELETE FROM misidentified m USING removed r WHERE m.state = r.state "
+                             "AND m.member_id = r.member_id AND m.ssn = r.ssn")
+        insert_frame(self.ctx.con, "misidentified", rows.filter(pl.col("action") == "A"))
 
     def _ndnh(self, frame: pl.DataFrame) -> pl.DataFrame:
         return frame.with_columns(

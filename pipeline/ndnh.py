@@ -31,10 +31,11 @@ class NdnhResult:
 
 
 def _verify(con: duckdb.DuckDBPyConnection, cycle: str) -> None:
-    records = frame(con, "SELECT ndnh_id AS key, ssn, first_name, last_name, dob FROM ndnh WHERE cycle_id = ?", [cycle])
+    records = frame(con, "SELECT ndnh_id AS key, ssn, first_name, middle_name, last_name, dob FROM ndnh WHERE cycle_id = ?",
+                    [cycle])
     if records.is_empty():
         return
-    master = frame(con, "SELECT ssn, first_name, last_name, dob FROM ssa_current")
+    master = frame(con, "SELECT * EXCLUDE (file_id, line_no) FROM ssa_current")
     result = verify_ndnh(records, master)  # noqa: F841 - used by name in SQL
     con.execute("""UPDATE ndnh SET verification = r.verification, verified_ssn = r.verified_ssn
         FROM result r WHERE ndnh.ndnh_id = r.key""")

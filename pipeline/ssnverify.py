@@ -116,12 +116,51 @@ def simple_verify_ndnh(records: pl.DataFrame, master: pl.DataFrame) -> pl.DataFr
         pl.when(pl.col("verified_ssn").is_not_null()).then(pl.lit("V")).otherwise(pl.lit("U")).alias("verification"))
 
 
+MATCHABLE = ("V", "C", "E", "P", "S")
+PERSON_SCHEMA = ("sex", "street", "city", "state", "zip")
+
+
+def matchers_verify_persons(persons: pl.DataFrame, master: pl.DataFrame,
+                            misidentified: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Adapter to matchers.verify.verify_ssns (person schema in, validity codes out)."""
+    from matchers.verify import verify_ssns
+
+    extra_ssn = [c for c in ("additional_ssn_1", "additional_ssn_2") if c in persons.columns]
+    extra_ln = [c for c in ("additional_last_name_1", "additional_last_name_2") if c in persons.columns]
+    inp = persons.select(
+        pl.col("key").cast(pl.Utf8).alias("id"), "ssn", "first_name", pl.col("middle_name") if "middle_name" in persons.columns
+        else pl.lit(None, dtype=pl.Utf8).alias("middle_name"), "last_name",
+        pl.col("dob").cast(pl.Date).dt.strftime("%Y-%m-%d").alias("dob"),
+        *[(pl.col(c) if c in persons.columns else pl.lit(None, dtype=pl.Utf8)).cast(pl.Utf8).alias(c) for c in PERSON_SCHEMA],
+        pl.col("member_id") if "member_id" in persons.columns else pl.lit(None, dtype=pl.Utf8).alias("member_id"),
+        pl.concat_list(extra_ssn).list.drop_nulls().alias("additional_ssns") if extra_ssn else pl.lit([], dtype=pl.List(pl.Utf8)).alias("additional_ssns"),
+        pl.concat_list(extra_ln).list.drop_nulls().alias("additional_last_names") if extra_ln else pl.lit([], dtype=pl.List(pl.Utf8)).alias("additional_last_names"),
+    )
+    out, _issues = verify_ssns(inp, master, misidentified if misidentified is not None and misidentified.height else None)
+    code = pl.col("ssn_validity")
+    res = out.select(pl.col("id").cast(pl.Int64).alias("key"), pl.when(code == "").then(None).otherwise(code).alias("validity_code"),
+                     pl.when(code.is_in(MATCHABLE)).then(pl.col("verified_ssn")).alias("verified_ssn"),
+                     pl.col("evidence").cast(pl.Utf8))
+    return persons.select("key").join(res, on="key", how="left")
+
+
+NDNH_VERIFIED = ("V", "C", "N")
+
+
+def matchers_verify_ndnh(records: pl.DataFrame, master: pl.DataFrame) -> pl.DataFrame:
+    """Adapter to matchers.verify.verify_ssns for NDNH records: V/C → verified, anything else U."""
+    res = matchers_verify_persons(records, master, None)
+    ok = pl.col("validity_code").is_in(NDNH_VERIFIED).fill_null(False)
+    return res.select("key", pl.when(ok).then(pl.col("verified_ssn")).alias("verified_ssn"),
+                      pl.when(ok).then(pl.lit("V")).otherwise(pl.lit("U")).alias("verification"))
+
+
 def _external(name: str):
     try:
-        module = importlib.import_module("matchers.verify")
+        importlib.import_module("matchers.verify")
     except ImportError:
         return None
-    return getattr(module, name, None)
+    return {"verify_fcr_persons": matchers_verify_persons, "verify_ndnh_records": matchers_verify_ndnh}.get(name)
 
 
 def verify_persons(persons: pl.DataFrame, master: pl.DataFrame, misidentified: pl.DataFrame | None = None) -> pl.DataFrame:

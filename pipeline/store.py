@@ -10,6 +10,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
+import warnings
+
 import duckdb
 import polars as pl
 
@@ -84,6 +86,68 @@ MIGRATIONS: list[list[str]] = [[
         fact_key VARCHAR)""",
     """CREATE VIEW ssa_current AS SELECT * FROM ssa_master
         QUALIFY row_number() OVER (PARTITION BY ssn ORDER BY file_id DESC, line_no DESC) = 1""",
+], [
+    # Enforcement exchanges (pipeline/enforcement.py and its stage modules; owner: issue 7).
+    """CREATE TABLE offset_input (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, submitter VARCHAR,
+        submitting_state VARCHAR, local_code VARCHAR, ssn VARCHAR, case_id VARCHAR, last_name VARCHAR,
+        first_name VARCHAR, arrearage BIGINT, transaction_type VARCHAR, case_type VARCHAR, transfer_state VARCHAR,
+        transfer_local_code VARCHAR, process_year VARCHAR, address_line_1 VARCHAR, address_line_2 VARCHAR,
+        city VARCHAR, state VARCHAR, zip VARCHAR, exclusions VARCHAR)""",
+    """CREATE TABLE offset_results (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, submitter VARCHAR,
+        submitting_state VARCHAR, ssn VARCHAR, case_type VARCHAR, transaction_type VARCHAR, status VARCHAR,
+        error_codes VARCHAR[], master_last4 VARCHAR, evidence VARCHAR)""",
+    """CREATE TABLE debtors (state VARCHAR, ssn VARCHAR, case_type VARCHAR, case_id VARCHAR, local_code VARCHAR,
+        last_name VARCHAR, first_name VARCHAR, arrearage BIGINT, exclusions VARCHAR, address_line_1 VARCHAR,
+        address_line_2 VARCHAR, city VARCHAR, addr_state VARCHAR, zip VARCHAR, transfer_state VARCHAR,
+        transfer_local_code VARCHAR, process_year VARCHAR, status VARCHAR, added_cycle VARCHAR,
+        changed_cycle VARCHAR, deleted_cycle VARCHAR, source_file_id INTEGER, source_line BIGINT,
+        PRIMARY KEY (state, ssn, case_type))""",
+    """CREATE TABLE passport_status (state VARCHAR, ssn VARCHAR, status VARCHAR, arrears BIGINT,
+        certified_cycle VARCHAR, released_cycle VARCHAR, reason VARCHAR, PRIMARY KEY (state, ssn))""",
+    """CREATE TABLE passport_actions (seq BIGINT, cycle_id VARCHAR, state VARCHAR, ssn VARCHAR, action VARCHAR,
+        arrears BIGINT, reason VARCHAR, source VARCHAR, operator VARCHAR, recorded_at TIMESTAMP)""",
+    """CREATE TABLE msfidm_accounts (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, submitter VARCHAR,
+        account_type VARCHAR, trust_fund_indicator VARCHAR, balance_indicator VARCHAR, payee_indicator VARCHAR,
+        account_status VARCHAR, match_flag VARCHAR, matched_ssn VARCHAR, account_number VARCHAR,
+        secondary_ssn VARCHAR, secondary_name VARCHAR, account_holder_name VARCHAR, account_holder_street VARCHAR,
+        account_holder_city VARCHAR, account_holder_state VARCHAR, account_holder_zip VARCHAR,
+        account_holder_zip4 VARCHAR, state_passback VARCHAR, additional_passback VARCHAR, account_balance BIGINT)""",
+    """CREATE TABLE msfidm_inquiry (cycle_id VARCHAR, state VARCHAR, ssn VARCHAR, last_name VARCHAR,
+        first_name VARCHAR)""",
+    """CREATE TABLE msfidm_recipients (cycle_id VARCHAR, recipient VARCHAR)""",
+    """CREATE TABLE insurance_claims (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, submitter VARCHAR,
+        layout VARCHAR, processing_date DATE, claimant_ssn VARCHAR, obligor_ssn VARCHAR, obligor_last_name VARCHAR,
+        obligor_first_name VARCHAR, insurer_id VARCHAR, insurer_name VARCHAR, insurer_address_line_1 VARCHAR,
+        insurer_address_line_2 VARCHAR, claimant_last_name VARCHAR, claimant_first_name VARCHAR,
+        claimant_middle_name VARCHAR, claimant_dob DATE, claimant_address_line_1 VARCHAR,
+        claimant_address_line_2 VARCHAR, claimant_city VARCHAR, claimant_state VARCHAR, claimant_zip VARCHAR,
+        claimant_zip4 VARCHAR, claim_number VARCHAR, loss_date DATE, claim_type VARCHAR)""",
+    f"""CREATE TABLE debt_inquiries (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, submitter VARCHAR,
+        payer_type VARCHAR, payer_id VARCHAR, payer_name VARCHAR, contact_name VARCHAR, contact_phone VARCHAR,
+        ssn VARCHAR, {NAME_COLS}, dob DATE, payment_type VARCHAR, amount BIGINT, payout_date DATE)""",
+    f"""CREATE TABLE terminations (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, submitter VARCHAR,
+        employer_fein VARCHAR, employer_name VARCHAR, contact_name VARCHAR, contact_phone VARCHAR, ssn VARCHAR,
+        {NAME_COLS}, dob DATE, termination_reason VARCHAR, termination_date DATE, notice_date DATE)""",
+    """CREATE TABLE enforcement_matches (cycle_id VARCHAR, source VARCHAR, state VARCHAR, ssn VARCHAR,
+        file_id INTEGER, line_no BIGINT, case_id VARCHAR, member_id VARCHAR, ndnh_id BIGINT, rule VARCHAR,
+        name_check VARCHAR, probability DOUBLE, data_withheld VARCHAR, evidence VARCHAR)""",
+    """CREATE TABLE enforcement_review (cycle_id VARCHAR, source VARCHAR, file_id INTEGER, line_no BIGINT,
+        candidate_ssn VARCHAR, rule VARCHAR, probability DOUBLE, evidence VARCHAR)""",
+    """CREATE TABLE misidentified_input (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, state VARCHAR,
+        member_id VARCHAR, ssn VARCHAR, action VARCHAR, reason VARCHAR)""",
+    """CREATE TABLE misidentified_audit (seq BIGINT, cycle_id VARCHAR, action VARCHAR, state VARCHAR,
+        member_id VARCHAR, ssn VARCHAR, source VARCHAR, file_id INTEGER, line_no BIGINT, operator VARCHAR,
+        reason VARCHAR, recorded_at TIMESTAMP)""",
+    """CREATE VIEW eemployer AS SELECT employer_fein,
+            max_by(employer_name, strftime(received, '%Y%m%d') || lpad(ndnh_id::VARCHAR, 20, '0')) AS employer_name,
+            list_sort(list(DISTINCT employer_name)) AS employer_names,
+            max_by(employer_address_line_1, strftime(received, '%Y%m%d') || lpad(ndnh_id::VARCHAR, 20, '0')) AS address_line_1,
+            max_by(employer_city, strftime(received, '%Y%m%d') || lpad(ndnh_id::VARCHAR, 20, '0')) AS city,
+            max_by(employer_state, strftime(received, '%Y%m%d') || lpad(ndnh_id::VARCHAR, 20, '0')) AS state,
+            max_by(employer_zip, strftime(received, '%Y%m%d') || lpad(ndnh_id::VARCHAR, 20, '0')) AS zip,
+            max(received) AS last_reported, count(*) FILTER (WHERE source = 'H99') AS hires,
+            count(*) FILTER (WHERE source = 'H98') AS wage_records, min(received) AS first_reported
+        FROM ndnh WHERE employer_fein IS NOT NULL GROUP BY employer_fein""",
 ]]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -152,10 +216,7 @@ def mark_stage(con: duckdb.DuckDBPyConnection, cycle_id: str, stage: str) -> Non
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
     """A query result as a polars frame (through Arrow)."""
-    if not params:
-        return pl.from_arrow(con.sql(sql).to_arrow_table())
-    import warnings
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # DB-API arrow output copies once; fine for our sizes
         warnings.simplefilter("ignore", UserWarning)
         return pl.from_arrow(con.execute(sql, params).to_arrow_table())
 
