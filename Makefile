@@ -5,11 +5,12 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 HOME_DIR ?= var
 
-.PHONY: run test bench samples clean help
+.PHONY: run test bench samples report clean help
 
 help:
 	@echo "make run      process sample_files/ end to end into $(HOME_DIR)/"
 	@echo "make test     run the test suite"
+	@echo "make report   (re)build the reports of the latest cycle in $(HOME_DIR)/ (runs the samples first if empty)"
 	@echo "make samples  regenerate sample_files/ with the synthetic generator"
 	@echo "make bench    run the benchmarks and append to BENCHMARKS.md"
 
@@ -21,6 +22,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/python -m pipeline.sample_run --samples sample_files --home $(HOME_DIR)
+
+report: $(STAMP)
+	@test -f $(HOME_DIR)/fpls.duckdb || $(MAKE) --no-print-directory run
+	$(BIN)/fpls report --home $(HOME_DIR)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+import pytest
+
+from reports.build import build_reports
+from tests.reports.storekit import C2, build_small_store
+
+
+@pytest.fixture(scope="session")
+def small(tmp_path_factory):
+    """(home, con, ReportResult) for the hand-built two-state store, reports built for cycle C2."""
+    home = tmp_path_factory.mktemp("small_home")
+    con = build_small_store(home)
+    result = build_reports(con, home, C2)
+    yield home, con, result
+    con.close()
