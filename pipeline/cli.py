@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "pipeline.cycle_commands",
     "matchers.cli",
     "synth.cli",
+    "pipeline.enforce_commands",
+    "reports.cli",
 )
 
 
