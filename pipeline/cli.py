@@ -5,6 +5,9 @@ from importlib import import_module
 
 import typer
 
+from pipeline.clikit import Exit
+from pipeline.keys import StoreKeyError
+
 app = typer.Typer(
     name="fpls",
     help="Batch file exchange and data matching for child-support enforcement.",
@@ -21,6 +24,7 @@ COMMAND_MODULES = (
     "synth.cli",
     "pipeline.enforce_commands",
     "reports.cli",
+    "pipeline.safeguard_commands",
 )
 
 
@@ -39,7 +43,11 @@ _register_all()
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except StoreKeyError as exc:  # a configuration problem, not a crash: no traceback
+        typer.echo(f"fpls: {exc}", err=True)
+        raise SystemExit(int(Exit.CONFIG)) from None
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import warnings
 import duckdb
 import polars as pl
 
+from pipeline.keys import configured_key, open_encrypted, open_plain
+
 DB_NAME = "fpls.duckdb"
 NAME_COLS = "first_name VARCHAR, middle_name VARCHAR, last_name VARCHAR"
 ERR_COLS = ", ".join(f"error_code_{i} VARCHAR" for i in range(1, 6))
@@ -148,16 +150,24 @@ MIGRATIONS: list[list[str]] = [[
             max(received) AS last_reported, count(*) FILTER (WHERE source = 'H99') AS hires,
             count(*) FILTER (WHERE source = 'H98') AS wage_records, min(received) AS first_reported
         FROM ndnh WHERE employer_fein IS NOT NULL GROUP BY employer_fein""",
+], [
+    # Safeguards (issue 9): the append-only disclosure log (pipeline/disclosure.py) and purge audit.
+    """CREATE TABLE disclosures (cycle_id VARCHAR, recipient VARCHAR, file_name VARCHAR, layout VARCHAR,
+        record_type VARCHAR, line_no BIGINT, person_key VARCHAR, member_id VARCHAR, categories VARCHAR[],
+        legal_basis VARCHAR)""",
+    """CREATE TABLE purge_log (purged_on DATE, kind VARCHAR, target VARCHAR, cutoff DATE, items BIGINT,
+        bytes BIGINT)""",
 ]]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def connect(home: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and migrate) the store; encrypted at rest when a key is configured (pipeline/keys.py)."""
     path = Path(home) / DB_NAME
-    if read_only:
-        return duckdb.connect(str(path), read_only=True)
-    con = duckdb.connect(str(path))
-    migrate(con)
+    key = configured_key()
+    con = open_encrypted(path, key, read_only) if key else open_plain(path, read_only)
+    if not read_only:
+        migrate(con)
     return con
 
 
