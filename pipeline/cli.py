@@ -1,12 +1,13 @@
 """`fpls` entry point: assembles the commands each package registers (see pipeline/clikit.py)."""
 from __future__ import annotations
 
+import os
 from importlib import import_module
 
 import typer
 
 from pipeline.clikit import Exit
-from pipeline.keys import StoreKeyError
+from pipeline.storefile import StoreKeyError, StoreUnreadable
 
 app = typer.Typer(
     name="fpls",
@@ -42,12 +43,19 @@ def _register_all() -> None:
 _register_all()
 
 
+HOME_UMASK = 0o027  # folders 0750, files 0640: no access for "other" on anything fpls creates
+
+
 def main() -> None:
+    os.umask(HOME_UMASK)
     try:
         app()
     except StoreKeyError as exc:  # a configuration problem, not a crash: no traceback
         typer.echo(f"fpls: {exc}", err=True)
         raise SystemExit(int(Exit.CONFIG)) from None
+    except StoreUnreadable as exc:
+        typer.echo(f"fpls: {exc}", err=True)
+        raise SystemExit(int(Exit.IOERR)) from None
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import resource
 import shutil
 import time
 from contextlib import contextmanager
@@ -24,7 +25,9 @@ from pipeline.faults import checkpoint
 from pipeline.fcr import FcrResult, run_fcr
 from pipeline.load import CYCLE_CODES, LoadContext, load_file
 from pipeline.ndnh import NdnhResult, run_ndnh
+from pipeline.disclosure import log_cycle_disclosures
 from pipeline.outbound import write_outbound
+from pipeline.ssnverify import MasterRef
 from pipeline.pii import scrub_text
 
 POLL_SECONDS = float(os.environ.get("FPLS_POLL_SECONDS", "1.0"))
@@ -102,6 +105,15 @@ def _stage(con: duckdb.DuckDBPyConnection, cycle_id: str, name: str, fn):
         out = fn()
         checkpoint(name)
         store.mark_stage(con, cycle_id, name)
+    return out
+
+
+def _timed(log: "CycleLog", name: str, fn):
+    """Run fn() and log the stage's wall / CPU seconds and the process's peak RSS so far (profiling)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    log.event("stage", stage=name, seconds=round(time.perf_counter() - wall, 2), cpu_seconds=round(time.process_time() - cpu, 2),
+              peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
     return out
 
 
@@ -204,12 +216,15 @@ def run_cycle(home: Path, as_of: date | None = None) -> CycleSummary | None:
             log = CycleLog(home, cycle_id)
             log.event("cycle_start", cycle=cycle_id, as_of=as_of, resumed=resumed)
             started = time.monotonic()
-            _claim(con, home, cycle_id, log)
-            _load(con, home, cycle_id, as_of, log)
-            fcr = _stage(con, cycle_id, "fcr", lambda: run_fcr(con, cycle_id))
-            ndnh = _stage(con, cycle_id, "ndnh", lambda: run_ndnh(con, cycle_id, as_of))
-            out = write_outbound(con, home, cycle_id, as_of)
-            _archive(con, home, cycle_id)
+            _timed(log, "claim", lambda: _claim(con, home, cycle_id, log))
+            _timed(log, "load", lambda: _load(con, home, cycle_id, as_of, log))
+            master = MasterRef(con)          # prepared once, shared by the FCR and NDNH stages
+            fcr = _timed(log, "fcr", lambda: _stage(con, cycle_id, "fcr", lambda: run_fcr(con, cycle_id, master)))
+            ndnh = _timed(log, "ndnh", lambda: _stage(con, cycle_id, "ndnh", lambda: run_ndnh(con, cycle_id, as_of, master)))
+            del master
+            out = _timed(log, "outbound", lambda: write_outbound(con, home, cycle_id, as_of))
+            _timed(log, "disclosure", lambda: log_cycle_disclosures(con, home, cycle_id))
+            _timed(log, "archive", lambda: _archive(con, home, cycle_id))
             summary = _summary(con, cycle_id, as_of, resumed, fcr, ndnh, out.files)
             log.event("cycle_done", seconds=round(time.monotonic() - started, 2), partners=summary.partners)
             return summary

@@ -1,7 +1,7 @@
 """Inbound protocol: partners, ready files, claim into work/, transmitter checks, archive and quarantine.
 
-A file in `inbound/<submitter>/` is ready when `FILE.done` exists or its size is unchanged across two
-polls. Claiming renames it (atomic, same file system) into `work/<cycle>/<submitter>/`; afterwards the
+A file in `inbound/<submitter>/` is ready when its size is unchanged across two polls (a `FILE.done`
+marker is removed with it but not trusted alone: see `ready_files`). Claiming renames it (atomic, same file system) into `work/<cycle>/<submitter>/`; afterwards the
 originals move, byte for byte, to `archive/<cycle>/<submitter>/` or, if refused whole, to
 `quarantine/<cycle>/<submitter>/` beside a `FILE.reason.json` holding codes and masked values only.
 """
@@ -19,7 +19,7 @@ import yaml
 from pipeline.faults import checkpoint
 from pipeline.layouts import Layout
 from pipeline.pii import scrub_text
-from pipeline.writer import atomic_write
+from pipeline.writer import FILE_MODE, atomic_write
 
 DONE = ".done"
 STATE_FIPS = {
@@ -80,13 +80,16 @@ def _candidates(inbound: Path) -> dict[Path, int]:
 
 
 def ready_files(inbound: Path, poll_seconds: float) -> list[Path]:
-    """Files whose `.done` marker exists or whose size did not change across two polls."""
+    """Files whose size did not change across two polls, `.done` marker or not.
+
+    A `.done` marker alone is not trusted: a submitter that writes the marker before the data is
+    complete (the partial-.done race) would otherwise hand over a truncated file. A still-growing
+    file simply waits for the next cycle."""
     first = _candidates(inbound)
-    if any(not Path(str(p) + DONE).exists() for p in first):
+    if first:
         time.sleep(poll_seconds)
     second = _candidates(inbound)
-    return sorted(p for p, size in second.items()
-                  if Path(str(p) + DONE).exists() or first.get(p) == size)
+    return sorted(p for p, size in second.items() if first.get(p) == size)
 
 
 def claim(files: list[Path], work: Path) -> list[Path]:
@@ -157,6 +160,7 @@ def move_original(path: Path, dest_dir: Path) -> Path:
     dest = dest_dir / path.name
     if path.exists():
         os.replace(path, dest)
+        os.chmod(dest, FILE_MODE)  # the submitter's own mode does not travel into our folders
     return dest
 
 

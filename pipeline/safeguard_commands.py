@@ -10,7 +10,7 @@ import typer
 from pipeline import store
 from pipeline.clikit import Exit, HomeOption, JsonOption, emit_json, fail
 from pipeline.disclosure import disclosures_of
-from pipeline.keys import KEY_FILE_ENV, configured_key, rekey
+from pipeline.storefile import KEY_FILE_ENV, configured_key, rekey
 from pipeline.pii import mask_ssn_expr
 from pipeline.purge import purge
 

@@ -15,7 +15,7 @@ import warnings
 import duckdb
 import polars as pl
 
-from pipeline.keys import configured_key, open_encrypted, open_plain
+from pipeline.storefile import configured_key, open_encrypted, open_plain
 
 DB_NAME = "fpls.duckdb"
 NAME_COLS = "first_name VARCHAR, middle_name VARCHAR, last_name VARCHAR"
@@ -162,7 +162,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def connect(home: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and migrate) the store; encrypted at rest when a key is configured (pipeline/keys.py)."""
+    """Open (and migrate) the store; encrypted at rest when a key is configured (pipeline/storefile.py)."""
     path = Path(home) / DB_NAME
     key = configured_key()
     con = open_encrypted(path, key, read_only) if key else open_plain(path, read_only)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.faults import disk_full_check
 from pipeline.layouts import Field, Layout, Record
 
 LINE = "line"
@@ -74,6 +75,7 @@ def atomic_write(path: Path, data: bytes, mode: int = FILE_MODE) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
+            disk_full_check()
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

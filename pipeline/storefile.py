@@ -1,4 +1,4 @@
-"""Encryption at rest for the store: where the key comes from and how an encrypted store is opened.
+"""Opening the store file: encryption at rest (where the key comes from) and a damaged file.
 
 The key comes from `FPLS_DB_KEY` (the key itself) or `FPLS_DB_KEY_FILE` (a file holding it), never from
 a command-line flag (it would show in `ps` and shell history). DuckDB encrypts the database file with
@@ -18,6 +18,16 @@ CATALOG = "fpls"
 
 class StoreKeyError(RuntimeError):
     """The store cannot be opened with the configured key (missing, wrong, or unreadable key file)."""
+
+
+class StoreUnreadable(OSError):
+    """The store file is damaged (not a DuckDB file, truncated): the operator restores it from a backup."""
+
+
+def _unreadable(path: Path, exc: duckdb.Error) -> StoreUnreadable:
+    reason = str(exc).splitlines()[0].replace(str(path), path.name)
+    return StoreUnreadable(f"the store {path.name} cannot be opened ({reason}); if it is damaged, restore it "
+                           f"from a backup and run again — nothing in inbound/ was touched")
 
 
 def configured_key() -> str | None:
@@ -61,7 +71,7 @@ def open_encrypted(path: Path, key: str, read_only: bool = False) -> duckdb.Duck
         con.close()
         if "encryption key" in str(exc).lower() or "encrypted" in str(exc).lower():
             raise StoreKeyError(f"{path.name}: wrong encryption key (check {KEY_ENV} / {KEY_FILE_ENV})") from None
-        raise
+        raise _unreadable(path, exc) from None
     con.execute(f"USE {CATALOG}")
     return con
 
@@ -73,6 +83,10 @@ def open_plain(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection
         if "encrypted" in str(exc).lower():
             raise StoreKeyError(f"{path.name} is encrypted: set {KEY_ENV} or {KEY_FILE_ENV}") from None
         raise
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise  # another process holds the store: the callers' "busy" handling applies
+        raise _unreadable(path, exc) from None
 
 
 def rekey(path: Path, old_key: str | None, new_key: str | None) -> Path:
