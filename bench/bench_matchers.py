@@ -1,21 +1,25 @@
-"""Benchmark of person matching: `fpls link` on FEBRL4 and on generated persons (optionally Splink too).
+"""Benchmark of person matching: `fpls link` and Splink 5 side by side on the same person-schema CSVs.
 
-Each measured run is a separate `fpls link` process; its wall time and peak RSS come from os.wait4
-(the child's own rusage), so figures are end to end: CSV read, normalise, block, train, score, write.
+Each measured run is its own child process (a small wrapper runs `fpls link` or the Splink worker in-process),
+which reports its own peak RSS (resource.getrusage(RUSAGE_SELF)); wall time is measured around the process,
+so it includes interpreter start and imports. "in tool" is the command body without imports: for fpls the
+`seconds` of `fpls link --json` (read CSVs, link, write), for Splink the worker after its imports (read CSVs,
+train, predict, write). The 1-minute load average before and after each run is recorded: the machine is shared.
 
-    .venv/bin/python bench/bench_matchers.py --febrl                  # FEBRL4 with and without SSN
-    .venv/bin/python bench/bench_matchers.py --persons 1000000        # generated, no SSN and with SSN
+    .venv/bin/python bench/bench_matchers.py --febrl --splink                     # FEBRL4 with and without SSN
+    .venv/bin/python bench/bench_matchers.py --persons 1000000 --ssn-share 0.0    # generated, no SSN
     .venv/bin/python bench/bench_matchers.py --left L.csv --right R.csv --truth T.csv   # any person files
-    add --splink to run Splink (if installed) on the same files
+    add --splink to run Splink 5 (bench-only dependency) on the same files, --no-fpls for Splink only,
+    --append to append the table and the command to bench/MATCHERS_RESULTS.md
 
-Prints a markdown table: case, records, seconds, records/s, peak RSS, precision, recall, F1.
-Generated files are cached under bench/data/ (never committed).
+Splink model: see `splink_child`. Generated files are cached under bench/data/ (never committed).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -26,23 +30,50 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATA = ROOT / "bench" / "data"
-FPLS = ROOT / ".venv" / "bin" / "fpls"
 
 
-def run_measured(cmd: list[str]) -> tuple[float, float, int, str]:
-    """(seconds, peak RSS in MB, exit status, stdout) of one child process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    out = proc.stdout.read() if proc.stdout else ""
-    err = proc.stderr.read() if proc.stderr else ""
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        sys.stderr.write(err[-3000:])
+# The measured child runs this wrapper: it executes the tool in-process, then writes its own wall time and
+# peak RSS (resource.getrusage(RUSAGE_SELF), so no other process is mixed in) to the file named first.
+CHILD_WRAPPER = r"""
+import json, os, resource, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+t0 = time.perf_counter()
+code = 0
+try:
+    if argv[0] == "fpls":
+        sys.argv = argv
+        from pipeline.cli import main
+        main()
     else:
-        sys.stderr.write(err[-1500:])
-    return seconds, usage.ru_maxrss / 1024.0, proc.returncode, out
+        sys.path.insert(0, os.path.dirname(argv[1]))
+        import bench_matchers
+        bench_matchers.splink_child(*argv[2:])
+except SystemExit as exc:
+    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+finally:
+    with open(report, "w") as f:
+        json.dump({"seconds_in_child": time.perf_counter() - t0, "exit": code,
+                   "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}, f)
+sys.exit(code)
+"""
+
+
+def run_measured(argv: list[str]) -> tuple[float, float, int, str, str, str]:
+    """(wall seconds incl. interpreter start, peak RSS MB of the child itself, exit status, stdout, load, stderr)."""
+    report = DATA / f".rusage_{os.getpid()}.json"
+    load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", CHILD_WRAPPER, str(report), *argv], capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    load = f"{load_before:.1f}→{os.getloadavg()[0]:.1f}"
+    sys.stderr.write(proc.stderr[-3000:] if proc.returncode else proc.stderr[-1500:])
+    try:
+        rep = json.loads(report.read_text())
+        report.unlink()
+    except (OSError, ValueError):
+        rep = {"rss_kib": 0, "exit": proc.returncode}
+    status = proc.returncode or int(rep.get("exit") or 0)
+    return seconds, rep["rss_kib"] / 1024.0, status, proc.stdout, load, proc.stderr
 
 
 def febrl_files(blank_ssn: bool) -> tuple[Path, Path, Path]:
@@ -99,75 +130,120 @@ def score(pairs_csv: Path, truth_csv: Path) -> dict:
 
 def bench_fpls(name: str, left: Path, right: Path, truth: Path, settings: Path | None = None) -> dict:
     out = DATA / f"{name}_pairs.csv"
-    cmd = [str(FPLS), "link", str(left), str(right), "--out", str(out), "--json"]
+    cmd = ["fpls", "link", str(left), str(right), "--out", str(out), "--json"]
     if settings:
         cmd += ["--settings", str(settings)]
-    seconds, rss, status, stdout = run_measured(cmd)
+    seconds, rss, status, stdout, load, _ = run_measured(cmd)
     if status != 0:
         return {"case": name, "tool": "fpls", "error": f"exit {status}"}
     summary = json.loads(stdout)
     n = summary["left_records"] + summary["right_records"]
     return {
-        "case": name, "tool": "fpls", "records": n, "seconds": seconds, "rss_mb": rss,
+        "case": name, "tool": "fpls", "records": n, "seconds": seconds, "rss_mb": rss, "load": load,
+        "in_tool": summary["seconds"],
         "candidates": summary["candidate_pairs"], "timings": summary["timings"], **score(out, truth),
     }
 
 
-SPLINK_WORKER = r"""
-import json, sys, time, resource
-import polars as pl
-left, right, out, with_ssn = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
-import splink.comparison_library as cl
-from splink import DuckDBAPI, Linker, SettingsCreator, block_on
-l = pl.read_csv(left, infer_schema=False).to_pandas(); r = pl.read_csv(right, infer_schema=False).to_pandas()
-comparisons = [cl.NameComparison("first_name"), cl.NameComparison("last_name"), cl.DateOfBirthComparison("dob", input_is_string=True),
-               cl.ExactMatch("zip"), cl.ExactMatch("city"), cl.LevenshteinAtThresholds("street", 2)]
-rules = [block_on("first_name", "last_name"), block_on("dob"), block_on("zip", "street")]
-if with_ssn:
-    comparisons.append(cl.LevenshteinAtThresholds("ssn", 1)); rules.append(block_on("ssn"))
-s = SettingsCreator(link_type="link_only", comparisons=comparisons, blocking_rules_to_generate_predictions=rules,
-                    retain_intermediate_calculation_columns=False)
-linker = Linker([l, r], s, db_api=DuckDBAPI())
-linker.training.estimate_probability_two_random_records_match([block_on("first_name", "last_name", "dob")], recall=0.8)
-linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
-linker.training.estimate_parameters_using_expectation_maximisation(block_on("first_name", "last_name"))
-linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
-df = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
-pl.from_pandas(df[["unique_id_l", "unique_id_r", "match_probability"]]).rename({"unique_id_l": "left_id", "unique_id_r": "right_id"}).write_csv(out)
-"""
+def splink_child(left: str, right: str, out: str, with_ssn: str) -> None:
+    """Splink 5, DuckDB backend, unsupervised, on the same person-schema CSVs `fpls link` reads.
+
+    Model after Splink's own FEBRL4 example (docs/demos/examples/duckdb/febrl4), on the person schema:
+    names (Jaro-Winkler tiers, term frequencies), DOB, SSN (Damerau-Levenshtein 1/2) when present,
+    street number (exact, tf), street (Jaro-Winkler), city (exact), ZIP (Damerau-Levenshtein 1/2, tf).
+    Prior from deterministic rules (recall 0.8), u by random sampling (max_pairs 1e6), m by EM on two
+    blocking rules, predictions at match probability ≥ 0.5. Parsing the CSVs is part of the timing."""
+    import time as _time
+
+    import duckdb
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    t0 = _time.perf_counter()
+    ssn = with_ssn == "1"
+    con = duckdb.connect()
+    prep = r"""
+        select id as unique_id, nullif(trim(ssn), '') as ssn,
+               nullif(lower(trim(first_name)), '') as first_name, nullif(lower(trim(last_name)), '') as last_name,
+               strftime(coalesce(try_strptime(dob, '%Y-%m-%d'), try_strptime(dob, '%Y%m%d')), '%Y-%m-%d') as dob,
+               nullif(lower(trim(street)), '') as street, nullif(regexp_extract(street, '^(\d+)', 1), '') as street_number,
+               nullif(lower(trim(city)), '') as city, nullif(trim(zip), '') as zip
+        from read_csv('{path}', all_varchar = true, header = true)
+    """
+    tables = [con.sql(prep.format(path=p)).fetch_arrow_table() for p in (left, right)]
+    db_api = DuckDBAPI(connection=con)
+    sdfs = [db_api.register(t, dataset_display_name=n) for t, n in zip(tables, ("input_left", "input_right"))]
+    comparisons = [
+        cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
+        cl.NameComparison("last_name").configure(term_frequency_adjustments=True),
+        cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d", invalid_dates_as_null=True),
+        cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
+        cl.JaroWinklerAtThresholds("street", [0.9, 0.7]),
+        cl.ExactMatch("city"),
+        cl.DamerauLevenshteinAtThresholds("zip", [1, 2]).configure(term_frequency_adjustments=True),
+    ]
+    rules = [
+        block_on("first_name", "last_name"),
+        "l.first_name = r.last_name and l.last_name = r.first_name",
+        block_on("dob"),
+        block_on("street"),
+        block_on("zip", "last_name"),
+        block_on("zip", "first_name"),
+    ]
+    deterministic = [block_on("first_name", "last_name", "dob")]
+    if ssn:
+        comparisons.append(cl.DamerauLevenshteinAtThresholds("ssn", [1, 2]))
+        rules.append(block_on("ssn"))
+        deterministic.insert(0, block_on("ssn"))
+    settings = SettingsCreator(
+        link_type="link_only", comparisons=comparisons, blocking_rules_to_generate_predictions=rules,
+        retain_intermediate_calculation_columns=False, retain_matching_columns=False,
+    )
+    linker = Linker(sdfs, settings, log_level=None)
+    linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.8)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("first_name", "last_name"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
+    pred = linker.inference.predict(threshold_match_probability=0.5)
+    con.sql(
+        f"copy (select unique_id_l as left_id, unique_id_r as right_id, match_probability "
+        f"from {pred.physical_name}) to '{out}' (header, delimiter ',')"
+    )
+    sys.stderr.write(f"splink {_time.perf_counter() - t0:.1f}s in-process\n")
 
 
 def bench_splink(name: str, left: Path, right: Path, truth: Path, with_ssn: bool) -> dict | None:
     try:
         import splink  # noqa: F401
     except ImportError:
-        return None
-    DATA.mkdir(parents=True, exist_ok=True)
-    ids = []
-    for p in (left, right):  # Splink wants unique_id and string columns
-        q = DATA / f"splink_{p.name}"
-        pl.read_csv(p, infer_schema=False).rename({"id": "unique_id"}).write_csv(q)
-        ids.append(q)
+        return {"case": name, "tool": "splink", "error": "splink not installed (pip install -e '.[bench]')"}
     out = DATA / f"{name}_splink_pairs.csv"
-    cmd = [sys.executable, "-c", SPLINK_WORKER, str(ids[0]), str(ids[1]), str(out), "1" if with_ssn else "0"]
-    seconds, rss, status, _ = run_measured(cmd)
+    argv = ["splink", str(Path(__file__).resolve()), str(left), str(right), str(out), "1" if with_ssn else "0"]
+    seconds, rss, status, _, load, err = run_measured(argv)
     if status != 0:
         return {"case": name, "tool": "splink", "error": f"exit {status}"}
-    n = pl.read_csv(left, infer_schema=False).height + pl.read_csv(right, infer_schema=False).height
-    return {"case": name, "tool": "splink", "records": n, "seconds": seconds, "rss_mb": rss, **score(out, truth)}
+    found = re.search(r"splink ([0-9.]+)s in-process", err)
+    n = pl.scan_csv(left).select(pl.len()).collect().item() + pl.scan_csv(right).select(pl.len()).collect().item()
+    return {"case": name, "tool": "splink 5", "records": n, "seconds": seconds, "rss_mb": rss, "load": load,
+            "in_tool": float(found.group(1)) if found else None, **score(out, truth)}
+
+
+def _num(x: float | None) -> str:
+    return "" if x is None else f"{x:.2f}"
 
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| case | tool | records | seconds | records/s | peak RSS MB | candidates | precision | recall | F1 |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| case | tool | records | seconds (process) | seconds (in tool, no imports) | load avg (1 min, start→end) "
+        "| peak RSS MB | candidates | precision | recall | F1 |",
+        "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['case']} | {r['tool']} | {r['error']} | | | | | | | |")
+            lines.append(f"| {r['case']} | {r['tool']} | {r['error']} | | | | | | | | |")
             continue
         lines.append(
-            f"| {r['case']} | {r['tool']} | {r['records']:,} | {r['seconds']:.2f} | {r['records'] / r['seconds']:,.0f} | "
+            f"| {r['case']} | {r['tool']} | {r['records']:,} | {r['seconds']:.2f} | {_num(r.get('in_tool'))} | {r['load']} | "
             f"{r['rss_mb']:,.0f} | {r.get('candidates', '')} | {r['precision']:.5f} | {r['recall']:.5f} | {r['f1']:.5f} |"
         )
     return "\n".join(lines)
@@ -176,6 +252,7 @@ def table(rows: list[dict]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--febrl", action="store_true", help="FEBRL4 with and without SSN")
+    ap.add_argument("--febrl-cases", nargs="*", default=["ssn", "no_ssn"], choices=["ssn", "no_ssn"])
     ap.add_argument("--persons", type=int, default=0, help="generated persons per side (0: none)")
     ap.add_argument("--ssn-share", type=float, nargs="*", default=[0.0, 1.0], help="share of generated records with an SSN")
     ap.add_argument("--left", type=Path)
@@ -183,33 +260,43 @@ def main() -> None:
     ap.add_argument("--truth", type=Path, help="CSV left_id,right_id of true pairs")
     ap.add_argument("--settings", type=Path, help="settings YAML passed to fpls link")
     ap.add_argument("--splink", action="store_true", help="also run Splink (optional bench dependency)")
+    ap.add_argument("--no-fpls", action="store_true", help="only Splink")
+    ap.add_argument("--append", action="store_true", help="append the table and command to bench/MATCHERS_RESULTS.md")
     args = ap.parse_args()
     rows = []
+    run_fpls = not args.no_fpls
     if args.febrl:
-        febrl_settings = ROOT / "matchers" / "settings_independent_address.yaml"
-        for blank in (False, True):
-            a, b, t = febrl_files(blank)
-            name = "febrl4_" + ("no_ssn" if blank else "ssn")
-            rows.append(bench_fpls(name, a, b, t, args.settings or febrl_settings))
-            rows.append(bench_fpls(name + "_default_settings", a, b, t))
+        for case in args.febrl_cases:
+            a, b, t = febrl_files(case == "no_ssn")
+            name = f"febrl4_{case}"
+            if run_fpls:
+                rows.append(bench_fpls(name, a, b, t, args.settings))
             if args.splink:
-                rows.append(bench_splink(name, a, b, t, not blank))
+                rows.append(bench_splink(name, a, b, t, case == "ssn"))
     if args.persons:
         for share in args.ssn_share:
             a, b, t = generated_files(args.persons, share)
             name = f"generated_{args.persons}_ssn{int(share * 100)}"
-            rows.append(bench_fpls(name, a, b, t, args.settings))
+            if run_fpls:
+                rows.append(bench_fpls(name, a, b, t, args.settings))
             if args.splink:
                 rows.append(bench_splink(name, a, b, t, share > 0))
     if args.left and args.right and args.truth:
-        rows.append(bench_fpls(args.left.stem, args.left, args.right, args.truth, args.settings))
+        if run_fpls:
+            rows.append(bench_fpls(args.left.stem, args.left, args.right, args.truth, args.settings))
         if args.splink:
             rows.append(bench_splink(args.left.stem, args.left, args.right, args.truth, True))
     rows = [r for r in rows if r]
-    print(table(rows))
+    text = table(rows)
+    print(text)
     for r in rows:
         if "timings" in r:
             print(f"<!-- {r['case']} timings: {r['timings']} -->")
+    if args.append:
+        command = " ".join([".venv/bin/python", "bench/bench_matchers.py", *sys.argv[1:]])
+        stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        with open(ROOT / "bench" / "MATCHERS_RESULTS.md", "a") as f:
+            f.write(f"\n<!-- run {stamp}: `{command}` -->\n{text}\n")
 
 
 if __name__ == "__main__":

@@ -30,18 +30,54 @@ class Comparison:
     inputs: tuple[str, ...]  # normalised columns it reads (gathered as <col>_l / <col>_r)
     compute: Callable[[pl.DataFrame], pl.Expr]
     tf_column: str | None = None  # term-frequency adjusted exact level on this column
+    stratum: str | None = None  # key column whose agreement concentrates the rare levels (u estimation)
 
 
-def jaro_winkler(frame: pl.DataFrame, a: str, b: str) -> pl.Series:
-    """Jaro-Winkler similarity of columns a and b (null where either is null), per distinct pair."""
-    distinct = frame.select(a, b).drop_nulls().unique()
+def per_distinct_pair(frame: pl.DataFrame, a: str, b: str, fn: Callable[[pl.DataFrame], pl.Series], name: str) -> pl.Series:
+    """`fn` evaluated once per distinct non-null (a, b) value pair of `frame`, broadcast back to every row.
+
+    Distinct pairs are found and joined back on 64-bit hashes of the two strings (integer hashing and
+    joins, no string sorting or string-keyed join), so a million candidate pairs that share common
+    names cost one call per distinct pair. Rows where either side is null get null."""
+    keys = frame.select(pl.col(a).hash(1).alias("_ha"), pl.col(b).hash(2).alias("_hb"), a, b)
+    distinct = keys.drop_nulls().unique(["_ha", "_hb"])
     if distinct.height == 0:
-        return pl.Series("jw", [None] * frame.height, dtype=pl.Float32)
-    scores = cpdist(
-        distinct[a].to_list(), distinct[b].to_list(), scorer=JaroWinkler.normalized_similarity, workers=-1
+        return pl.Series(name, [None] * frame.height, dtype=pl.Float32)
+    table = distinct.select("_ha", "_hb", fn(distinct).alias(name))
+    return keys.select("_ha", "_hb").join(table, on=["_ha", "_hb"], how="left", maintain_order="left")[name]
+
+
+JW_CUTOFF = 0.7  # lowest Jaro-Winkler threshold of any level: below it rapidfuzz may stop early and return 0
+
+
+def jaro_winkler(frame: pl.DataFrame, a: str, b: str, distinct: bool = True, where: np.ndarray | None = None) -> pl.Series:
+    """Jaro-Winkler similarity of columns a and b (null where either is null), per distinct pair.
+
+    `where`: boolean mask of the rows that need a similarity (others get null, which no level accepts):
+    equal values are settled by the exact level first, so only differing ones are scored.
+    `distinct=False` scores every row directly: cheaper for random pairs, which are almost all distinct."""
+    def score(d: pl.DataFrame) -> pl.Series:
+        sims = cpdist(
+            d[a].to_list(), d[b].to_list(), scorer=JaroWinkler.normalized_similarity, workers=-1,
+            score_cutoff=JW_CUTOFF,
+        )
+        return pl.Series(np.asarray(sims, dtype=np.float32))
+
+    if where is not None:
+        rows = np.flatnonzero(where)
+        out = pl.Series("jw", [None] * frame.height, dtype=pl.Float32)
+        if len(rows):
+            sub = jaro_winkler(frame.select(a, b)[rows], a, b, distinct)
+            out = out.scatter(rows, sub)
+        return out
+    if distinct:
+        return per_distinct_pair(frame, a, b, score, "jw")
+    missing = (frame[a].is_null() | frame[b].is_null()).to_numpy()
+    sims = cpdist(
+        frame[a].fill_null("").to_list(), frame[b].fill_null("").to_list(),
+        scorer=JaroWinkler.normalized_similarity, workers=-1, score_cutoff=JW_CUTOFF,
     )
-    table = distinct.with_columns(pl.Series("jw", np.asarray(scores, dtype=np.float32)))
-    return frame.select(a, b).join(table, on=[a, b], how="left", maintain_order="left")["jw"]
+    return pl.Series("jw", np.asarray(sims, dtype=np.float32)).scatter(np.flatnonzero(missing), None)
 
 
 def _levels(*conditions: pl.Expr, missing: pl.Expr) -> pl.Expr:
@@ -77,10 +113,13 @@ def last_name_gamma(g: pl.DataFrame) -> pl.Expr:
     l, r = pl.col("ln_key_l"), pl.col("ln_key_r")
     swapped = (l == pl.col("fn_key_r")) & (pl.col("fn_key_l") == r)
     part = pl.col("ln_parts_l").list.set_intersection(pl.col("ln_parts_r")).list.len() > 0
+    # One name moved to the other field and the other name changed or mistyped (HARRISON CAPURSO / CAPURSO RUBY).
+    cross = (l == pl.col("fn_key_r")) | (pl.col("fn_key_l") == r)
     return _levels(
         l == r,
         swapped,
         part,
+        cross.fill_null(False),
         pl.col("_ln_jw") >= 0.92,
         pl.col("_ln_jw") >= 0.85,
         missing=_missing("ln_key"),
@@ -160,25 +199,29 @@ def street_gamma(g: pl.DataFrame) -> pl.Expr:
 
 def address_gamma(g: pl.DataFrame) -> pl.Expr:
     """One comparison for the whole address: a move changes street, city and ZIP together, so scoring
-    them as three independent fields would count one fact (the person moved) three times."""
+    them as three independent fields would count one fact (the person moved) three times. Each part may
+    carry a typo (street Jaro-Winkler ≥ 0.9 with the same house number, city Jaro-Winkler ≥ 0.9, ZIP one
+    digit wrong or two adjacent digits swapped) and still count as the same address."""
     exact = pl.col("street_n_l") == pl.col("street_n_r")
     same_no = (pl.col("street_no_l") == pl.col("street_no_r")).fill_null(False)
     fuzzy = exact | ((pl.col("_street_jw") >= 0.9) & same_no)
     zip5 = pl.col("zip5_l") == pl.col("zip5_r")
+    zl, zr = pl.col("zip5_l").cast(pl.Int32, strict=False), pl.col("zip5_r").cast(pl.Int32, strict=False)
+    zip_typo = zip5 | (hamming_expr(zl, zr, 5) == 1) | adjacent_transposition_expr(zl, zr, 5)
     city = (pl.col("city_n_l") == pl.col("city_n_r")) | (pl.col("_city_jw") >= 0.9)
     zip3 = pl.col("zip3_l") == pl.col("zip3_r")
-    exact, fuzzy, zip5, city, zip3 = (c.fill_null(False) for c in (exact, fuzzy, zip5, city, zip3))
+    exact, fuzzy, zip5, zip_typo, city, zip3 = (c.fill_null(False) for c in (exact, fuzzy, zip5, zip_typo, city, zip3))
     missing = (
         (pl.col("street_n_l").is_null() & pl.col("zip5_l").is_null() & pl.col("city_n_l").is_null())
         | (pl.col("street_n_r").is_null() & pl.col("zip5_r").is_null() & pl.col("city_n_r").is_null())
     )
     return _levels(
         exact & zip5 & city,
-        fuzzy & zip5 & city,
-        exact & (zip5 | city),
-        fuzzy & (zip5 | city),
+        fuzzy & zip_typo & city,
+        fuzzy & (zip_typo | city),
         zip5 & city,
         fuzzy,
+        zip_typo & city,
         zip5,
         city,
         zip3,
@@ -190,20 +233,21 @@ COMPARISONS: dict[str, Comparison] = {
     c.name: c
     for c in (
         Comparison("first_name", ("exact", "swapped", "nickname", "jw>=0.92", "jw>=0.85", "initial", "else"),
-                   ("fn_key", "ln_key"), first_name_gamma, tf_column="fn_key"),
-        Comparison("last_name", ("exact", "swapped", "part", "jw>=0.92", "jw>=0.85", "else"),
-                   ("ln_key", "fn_key", "ln_parts"), last_name_gamma, tf_column="ln_key"),
+                   ("fn_key", "ln_key"), first_name_gamma, tf_column="fn_key", stratum="fn_key"),
+        Comparison("last_name", ("exact", "swapped", "part", "cross", "jw>=0.92", "jw>=0.85", "else"),
+                   ("ln_key", "fn_key", "ln_parts"), last_name_gamma, tf_column="ln_key",
+                   stratum="ln_key"),
         Comparison("middle_name", ("exact", "initial", "else"), ("mn",), middle_name_gamma),
         Comparison("dob", ("exact", "day_month_swap", "one_digit", "year_1", "year_month", "else"),
-                   ("dob_int",), dob_gamma),
-        Comparison("ssn", ("exact", "one_digit", "transposition", "else"), ("ssn_int",), ssn_gamma),
+                   ("dob_int",), dob_gamma, stratum="birth_year"),
+        Comparison("ssn", ("exact", "one_digit", "transposition", "else"), ("ssn_int",), ssn_gamma, stratum="ssn_int"),
         Comparison("sex", ("exact", "else"), ("sex1",), sex_gamma),
-        Comparison("zip", ("exact", "zip3", "else"), ("zip5", "zip3"), zip_gamma),
-        Comparison("city", ("exact", "jw>=0.9", "else"), ("city_n",), city_gamma),
-        Comparison("street", ("exact", "jw>=0.9", "number_jw>=0.7", "else"), ("street_n", "street_no"), street_gamma),
-        Comparison("address", ("street_zip_city", "street~_zip_city", "street_zip|city", "street~_zip|city",
-                               "zip_city", "street~", "zip", "city", "zip3", "else"),
-                   ("street_n", "street_no", "zip5", "zip3", "city_n"), address_gamma),
+        Comparison("zip", ("exact", "zip3", "else"), ("zip5", "zip3"), zip_gamma, stratum="zip3"),
+        Comparison("city", ("exact", "jw>=0.9", "else"), ("city_n",), city_gamma, stratum="city_n"),
+        Comparison("street", ("exact", "jw>=0.9", "number_jw>=0.7", "else"), ("street_n", "street_no"), street_gamma, stratum="street_no"),
+        Comparison("address", ("street_zip_city", "street~_zip~_city~", "street~_zip~|city~", "zip_city~",
+                               "street~", "zip~_city~", "zip", "city~", "zip3", "else"),
+                   ("street_n", "street_no", "zip5", "zip3", "city_n"), address_gamma, stratum="zip5"),
     )
 }
 
@@ -225,15 +269,20 @@ def gather_pairs(left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, c
 
 
 def compare(
-    left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, names: list[str]
+    left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, names: list[str], distinct_pairs: bool = True
 ) -> pl.DataFrame:
-    """`pairs` (l, r, …) plus one Int8 column `gamma_<name>` per comparison (and the tf keys)."""
+    """`pairs` (l, r, …) plus one Int8 column `gamma_<name>` per comparison (and the tf keys).
+
+    `distinct_pairs=False` skips the per-distinct-value-pair deduplication of string similarities (for
+    uniformly random pairs, which rarely repeat a value pair)."""
     needed = sorted({col for n in names for col in COMPARISONS[n].inputs if col in left.columns})
     g = gather_pairs(left, right, pairs, needed)
     for n in names:
         for helper, col in _HELPERS.get(n, ()):
             if f"{col}_l" in g.columns and helper not in g.columns:
-                g = g.with_columns(jaro_winkler(g, f"{col}_l", f"{col}_r").alias(helper))
+                g = g.with_columns(
+                    jaro_winkler(g, f"{col}_l", f"{col}_r", distinct_pairs, _needs_similarity(g, col, names)).alias(helper)
+                )
         if n == "first_name":
             g = g.with_columns(nickname_equivalent(g, "fn_key_l", "fn_key_r").alias("_fn_nick"))
     gammas = [COMPARISONS[n].compute(g).alias(f"gamma_{n}") for n in names]
@@ -241,4 +290,14 @@ def compare(
         pl.col(f"{COMPARISONS[n].tf_column}_{side}")
         for n in names if COMPARISONS[n].tf_column for side in ("l", "r")
     ]
-    return g.select(*pairs.columns, *tf_cols, *gammas)
+    # Lazy: common subexpressions of the level conditions (the address parts) are computed once.
+    return g.lazy().select(*pairs.columns, *tf_cols, *gammas).collect()
+
+
+def _needs_similarity(g: pl.DataFrame, col: str, names: list[str]) -> np.ndarray:
+    """Rows whose similarity on `col` can change a level: values differ; for the street under `address`
+    alone, also the house numbers agree (its only fuzzy use is 'same number, similar street')."""
+    need = (g[f"{col}_l"] != g[f"{col}_r"]).fill_null(False)
+    if col == "street_n" and "street" not in names and "street_no_l" in g.columns:
+        need = need & (g["street_no_l"] == g["street_no_r"]).fill_null(False)
+    return need.to_numpy()

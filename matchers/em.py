@@ -111,7 +111,124 @@ def random_pairs(n_left: int, n_right: int, n_pairs: int, seed: int) -> pl.DataF
 
 def random_sample(left: pl.DataFrame, right: pl.DataFrame, names: list[str], n_pairs: int, seed: int) -> pl.DataFrame:
     """Comparison vectors of uniformly random pairs (kept to re-estimate u once matches are known)."""
-    return compare(left, right, random_pairs(left.height, right.height, n_pairs, seed), names)
+    return compare(left, right, random_pairs(left.height, right.height, n_pairs, seed), names, distinct_pairs=False)
+
+
+@dataclass
+class USample:
+    """Level counts for u: a uniform random sample (all comparisons) plus, per comparison with a stratum key,
+    a sample drawn uniformly from the pairs that agree on that key, whose share `mass` of all pairs is
+    known exactly from the key's value counts. Counts include the missing level (index 0 = gamma -1)."""
+    n_pairs: float  # n_left × n_right
+    n_right: int
+    uniform: pl.DataFrame  # l, r, gamma_*, _in_<stratum> (the pair agrees on the stratum key)
+    strata: dict[str, tuple[float, pl.DataFrame]]  # comparison → (mass, its stratum sample: l, r, gamma_<name>)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def level_probabilities(self, name: str, posterior: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """P(level) among non-matching pairs, missing first (index gamma + 1). `posterior`: (sorted pair
+        keys l × n_right + r, match probability) of candidate pairs; a sampled pair counts 1 - p
+        (u is about non-matches), a pair outside the candidates counts 1."""
+        k = len(COMPARISONS[name].levels) + 1
+
+        def counts(frame: pl.DataFrame, mask: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+            g = frame[f"gamma_{name}"].to_numpy().astype(np.int64) + 1
+            w = self._weights(frame, posterior)
+            if mask is not None:
+                g, w = g[mask], w[mask]
+            return np.bincount(g, weights=w, minlength=k)[:k], float(w.sum())
+
+        mass, stratum = self.strata.get(name, (0.0, None))
+        if stratum is not None and stratum.height:
+            inside = self.uniform[f"_in_{name}"].to_numpy()
+            out, _ = counts(self.uniform, ~inside)
+            # Small pseudo-count outside the stratum: levels that need the key to agree (street+ZIP+city
+            # needs the ZIP) never occur there, and a full pseudo-count would cap their weight.
+            out = (out + 0.01 / k) / (out.sum() + 0.01)
+            ins, kept = counts(stratum)
+            mass_nonmatch = mass * kept / stratum.height  # the stratum's share of pairs, matches left out
+            ins = (ins + 0.1 / k) / (ins.sum() + 0.1)
+            prob = (1.0 - mass) * out + mass_nonmatch * ins
+        else:
+            c, _ = counts(self.uniform)
+            prob = (c + 1.0 / k) / (c.sum() + 1.0)
+        return prob
+
+    def _weights(self, frame: pl.DataFrame, posterior: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+        """1 - P(match) per sampled pair (1 outside the candidates); cached per frame within one `u` call."""
+        if posterior is None or not len(posterior[0]):
+            return np.ones(frame.height)
+        cache_key = (id(frame), id(posterior))
+        if cache_key not in self._cache:
+            keys, p = posterior
+            own = frame["l"].to_numpy().astype(np.uint64) * np.uint64(self.n_right) + frame["r"].to_numpy().astype(np.uint64)
+            pos = np.minimum(np.searchsorted(keys, own), len(keys) - 1)
+            hit = keys[pos] == own
+            w = np.ones(frame.height)
+            w[hit] = 1.0 - p[pos[hit]]
+            self._cache[cache_key] = w
+        return self._cache[cache_key]
+
+    def u(self, names: list[str], posterior: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, list[float]]:
+        """u per comparison: level shares among non-matching pairs where the comparison is not missing."""
+        out = {}
+        self._cache = {}  # weights are per call: ids of freed posteriors may be reused
+        for n in names:
+            prob = self.level_probabilities(n, posterior)[1:]
+            out[n] = list(prob / prob.sum())
+        return out
+
+
+def _positions_by_key(frame: pl.DataFrame, key: str) -> pl.DataFrame:
+    return (
+        frame.select(pl.col(key).alias("k"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("i"))
+        .drop_nulls("k").group_by("k", maintain_order=True).agg("i")
+    )
+
+
+def stratum_pairs(left: pl.DataFrame, right: pl.DataFrame, key: str, n_pairs: int, rng: np.random.Generator) -> tuple[float, pl.DataFrame]:
+    """(share of all pairs that agree on `key`, up to n_pairs pairs drawn uniformly among them)."""
+    j = _positions_by_key(left, key).join(_positions_by_key(right, key), on="k", suffix="_r", maintain_order="left")
+    if j.height == 0:
+        return 0.0, pl.DataFrame({"l": [], "r": []}, schema={"l": pl.UInt32, "r": pl.UInt32})
+    nl = j["i"].list.len().to_numpy().astype(np.int64)
+    nr = j["i_r"].list.len().to_numpy().astype(np.int64)
+    w = nl.astype(np.float64) * nr
+    total = float(w.sum())
+    mass = total / (float(left.height) * float(right.height))
+    if total <= 2 * n_pairs:  # small stratum: every pair, no sampling noise
+        pairs = j.select(pl.col("i").alias("l"), pl.col("i_r").alias("r")).explode("l").explode("r")
+        return mass, pairs
+    n = int(n_pairs)
+    g = rng.choice(len(w), size=n, p=w / total)
+    lflat, rflat = j["i"].explode().to_numpy(), j["i_r"].explode().to_numpy()
+    loff, roff = np.concatenate([[0], np.cumsum(nl)[:-1]]), np.concatenate([[0], np.cumsum(nr)[:-1]])
+    li = lflat[loff[g] + (rng.random(n) * nl[g]).astype(np.int64)]
+    ri = rflat[roff[g] + (rng.random(n) * nr[g]).astype(np.int64)]
+    return mass, pl.DataFrame({"l": li.astype(np.uint32), "r": ri.astype(np.uint32)})
+
+
+def u_sample(
+    left: pl.DataFrame, right: pl.DataFrame, names: list[str], n_uniform: int, n_stratum: int, seed: int,
+) -> USample:
+    """Compare n_uniform random pairs once, and for each comparison with a stratum key n_stratum random pairs
+    agreeing on that key (only that comparison). Rare agreement levels (a joint street+ZIP+city match, an
+    exact date of birth) are then estimated from the stratum, where they are common, times its exact mass,
+    instead of from a handful of uniform pairs or a smoothing constant."""
+    rng = np.random.default_rng(seed)
+    uniform = compare(left, right, random_pairs(left.height, right.height, n_uniform, seed), names, distinct_pairs=False)
+    strata, flags = {}, []
+    for n in names:
+        key = COMPARISONS[n].stratum
+        if key is None or key not in left.columns:
+            continue
+        mass, pairs = stratum_pairs(left, right, key, n_stratum, rng)
+        sample = compare(left, right, pairs, [n], distinct_pairs=False) if pairs.height else None
+        strata[n] = (mass, sample)
+        lk, rk = left[key].gather(uniform["l"]), right[key].gather(uniform["r"])
+        flags.append((lk == rk).fill_null(False).alias(f"_in_{n}"))
+    uniform = uniform.select("l", "r", *[f"gamma_{n}" for n in names]).with_columns(flags)
+    return USample(float(left.height) * float(right.height), right.height, uniform, strata)
 
 
 def estimate_u(sample: pl.DataFrame, names: list[str]) -> dict[str, list[float]]:
@@ -128,9 +245,35 @@ def initial_m(name: str) -> np.ndarray:
 
 
 def patterns(gammas: pl.DataFrame, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct comparison vectors of `gammas` (pairs, or a pattern table with a `len` column) and their counts."""
     cols = [f"gamma_{n}" for n in names]
-    pat = gammas.group_by(cols).len()
+    if "len" in gammas.columns:
+        pat = gammas.group_by(cols).agg(pl.col("len").sum())
+    else:
+        pat = gammas.group_by(cols).len()
+    pat = pat.sort(cols)  # deterministic EM sums
     return pat.select(cols).to_numpy().astype(np.int64), pat["len"].to_numpy().astype(np.float64)
+
+
+def pattern_table(gammas: pl.DataFrame, names: list[str], extra: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Counts of each distinct (comparison vector, extra columns) among pairs: what EM and u need.
+
+    A million candidate pairs collapse to a few thousand rows, so every later training step (u, EM per
+    blocking rule, repeated rounds) costs milliseconds instead of a pass over the pairs."""
+    return gammas.group_by([f"gamma_{n}" for n in names] + list(extra)).len()
+
+
+def u_from_patterns(table: pl.DataFrame, names: list[str]) -> dict[str, list[float]]:
+    """u per comparison from a pattern table of random pairs: smoothed marginal level shares."""
+    counts = table["len"].to_numpy().astype(np.float64)
+    u = {}
+    for n in names:
+        k = len(COMPARISONS[n].levels)
+        g = table[f"gamma_{n}"].to_numpy().astype(np.int64)
+        present = g >= 0
+        c = np.bincount(g[present], weights=counts[present], minlength=k)[:k]
+        u[n] = list((c + 1.0) / (c.sum() + k))
+    return u
 
 
 def em_m(
@@ -141,8 +284,21 @@ def em_m(
     max_iterations: int = 30,
     tolerance: float = 1e-4,
 ) -> tuple[dict[str, np.ndarray], float, int]:
-    """EM for m (u fixed) on the pairs in `gammas`; returns (m per comparison, λ in this block, iterations)."""
+    """EM for m (u fixed) on the pairs (or pattern table) in `gammas`; returns (m, λ in this block, iterations)."""
     G, counts = patterns(gammas, names)
+    return em_m_counts(G, counts, names, u, m_start, max_iterations, tolerance)
+
+
+def em_m_counts(
+    G: np.ndarray,
+    counts: np.ndarray,
+    names: list[str],
+    u: dict[str, list[float]],
+    m_start: dict[str, np.ndarray],
+    max_iterations: int = 30,
+    tolerance: float = 1e-4,
+) -> tuple[dict[str, np.ndarray], float, int]:
+    """EM on distinct comparison vectors G (one row per pattern, one column per name) with their counts."""
     m = {n: m_start[n].copy() for n in names}
     logu = np.zeros(len(G))
     for j, n in enumerate(names):

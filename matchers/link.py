@@ -18,10 +18,12 @@ import numpy as np
 import polars as pl
 
 from matchers import blocking
-from matchers.comparisons import compare
-from matchers.em import Parameters, em_m, estimate_prior, estimate_u, initial_m, random_sample
+from matchers.comparisons import COMPARISONS, compare
+from matchers.em import (
+    Parameters, em_m_counts, estimate_prior, initial_m, pattern_table, patterns, u_sample,
+)
 from matchers.persons import PERSON_COLUMNS, check_persons, prepare_persons
-from matchers.scoring import add_weights, decide, explanation_expr, term_frequencies
+from matchers.scoring import add_weights, bayes_log2, decide, explanation_expr, term_frequencies
 from matchers.settings import blocking_rules, load_settings
 
 DEFAULT_PARAMS = Path(__file__).with_name("default_params.json")
@@ -91,39 +93,56 @@ def train(
     tf_tables: dict[str, pl.DataFrame],
 ) -> Parameters:
     """u from random pairs, m by EM per training rule (averaged), the prior; then once more with the
-    sample's probable matches removed from the u estimate (see matchers.em)."""
+    sample's probable matches removed from the u estimate (see matchers.em).
+
+    The random pairs are compared once; both rounds work on pattern tables (distinct comparison vectors
+    with counts), so a round costs milliseconds whatever the number of pairs."""
     tr = settings["training"]
-    sample = random_sample(L, R, names, tr["u_sample_pairs"], tr["seed"])
-    params = None
-    for _round in range(2):
-        if params is not None:
-            scored = add_weights(sample, params, tf_tables)
-            sample = scored.filter(pl.col("match_probability") < 0.5).select(sample.columns)
-        u = estimate_u(sample, names)
-        params = _fit_m(compared, settings, names, u)
-        _fit_prior(params, compared, settings, tf_tables, L.height, R.height)
+    us = u_sample(L, R, names, tr["u_sample_pairs"], tr["u_stratum_pairs"], tr["seed"])
+    cand_pt = pattern_table(compared, names, ("rules",))
+    u = us.u(names)
+    params = _fit_m(cand_pt, settings, names, u)
+    prob = _fit_prior(params, compared, settings, tf_tables, L.height, R.height)
+    # Further rounds: true matches are part of every random sample (1 pair in 5,000 in FEBRL, and most
+    # pairs of an equal-SSN stratum), inflating u of the strongest levels. Each sampled pair that is a
+    # candidate counts 1 - P(match) under the previous round's model; u, m and the prior are estimated again.
+    keys = compared["l"].to_numpy().astype(np.uint64) * np.uint64(R.height) + compared["r"].to_numpy().astype(np.uint64)
+    order = np.argsort(keys)
+    for _round in range(tr["u_rounds"] - 1):
+        u = us.u(names, (keys[order], prob[order]))
+        params = _fit_m(cand_pt, settings, names, u)
+        prob = _fit_prior(params, compared, settings, tf_tables, L.height, R.height)
+    params.provenance["u_sample"] = {
+        "uniform_pairs": int(us.uniform.height),
+        "strata": {n: {"key": COMPARISONS[n].stratum, "share_of_pairs": m, "pairs": 0 if f is None else f.height}
+                   for n, (m, f) in us.strata.items()},
+        "rounds": tr["u_rounds"],
+    }
     return params
 
 
-def _fit_m(compared: pl.DataFrame, settings: dict[str, Any], names: list[str], u: dict[str, list[float]]) -> Parameters:
+def _fit_m(cand_pt: pl.DataFrame, settings: dict[str, Any], names: list[str], u: dict[str, list[float]]) -> Parameters:
+    """m by EM per training rule on the candidates' pattern table (comparison vector, rule mask, count)."""
     tr = settings["training"]
     rules = {r.name: (bit, r) for bit, r in enumerate(blocking_rules(settings))}
     estimates: dict[str, list[np.ndarray]] = {n: [] for n in names}
     runs = {}
     for rule_name in tr["em_rules"]:
         bit, rule = rules[rule_name]
-        block = compared.filter((pl.col("rules") & (1 << bit)) > 0)
-        if block.height < tr["min_pairs_per_rule"]:
-            runs[rule_name] = {"pairs": block.height, "skipped": True}
+        block = cand_pt.filter((pl.col("rules") & (1 << bit)) > 0)
+        pairs = int(block["len"].sum())
+        if pairs < tr["min_pairs_per_rule"]:
+            runs[rule_name] = {"pairs": pairs, "skipped": True}
             continue
         free = [n for n in names if n not in rule.fixes()]
-        m, lam, its = em_m(
-            block, free, u, {n: initial_m(n) for n in free}, tr["em_max_iterations"], tr["em_tolerance"]
+        G, counts = patterns(block, free)
+        m, lam, its = em_m_counts(
+            G, counts, free, u, {n: initial_m(n) for n in free}, tr["em_max_iterations"], tr["em_tolerance"]
         )
-        for n in free:
-            if (block[f"gamma_{n}"] >= 0).sum() > 0:
+        for j, n in enumerate(free):
+            if (G[:, j] >= 0).any():
                 estimates[n].append(m[n])
-        runs[rule_name] = {"pairs": block.height, "lambda": lam, "iterations": its, "trained": free}
+        runs[rule_name] = {"pairs": pairs, "lambda": lam, "iterations": its, "trained": free}
     m_final = {n: (np.mean(estimates[n], axis=0) if estimates[n] else initial_m(n)) for n in names}
     tf_names = [c["name"] for c in settings["comparisons"] if c["term_frequency"]]
     return Parameters(
@@ -135,14 +154,13 @@ def _fit_m(compared: pl.DataFrame, settings: dict[str, Any], names: list[str], u
 def _fit_prior(
     params: Parameters, compared: pl.DataFrame, settings: dict[str, Any], tf_tables: dict[str, pl.DataFrame],
     n_left: int, n_right: int,
-) -> None:
+) -> np.ndarray:
+    """Set params.prior; return each candidate pair's match probability under it."""
     prior = settings["training"]["prior"]
-    if prior != "estimate":
-        params.prior = float(prior)
-        return
     params.prior = 0.5  # prior weight 0 → the weights below are pure Bayes factors
-    bf = add_weights(compared, params, tf_tables)["match_weight"].to_numpy()
-    params.prior = estimate_prior(bf, n_left, n_right)
+    bf = bayes_log2(compared, params, tf_tables)
+    params.prior = float(prior) if prior != "estimate" else estimate_prior(bf, n_left, n_right)
+    return 1.0 / (1.0 + np.exp2(-np.clip(bf + params.prior_weight, -1000, 1000)))
 
 
 def link(
@@ -191,7 +209,11 @@ def link(
     lap("score")
     th = settings["thresholds"]
     decided = decide(scored, th["match"], th["review"], one_to_one)
-    out = decided.with_columns(explanation_expr(params).alias("explanation"))
+    # The explanation depends only on the levels and term-frequency adjustments: build each distinct
+    # one once (far fewer than the pairs) and join it back.
+    expl_cols = [c for c in decided.columns if c.startswith(("gamma_", "w_", "tf_"))]
+    table = decided.select(expl_cols).unique().with_columns(explanation_expr(params).alias("explanation"))
+    out = decided.join(table, on=expl_cols, how="left", maintain_order="left", nulls_equal=True)
     out = out.select(
         L["id"].gather(out["l"]).alias("left_id"),
         R["id"].gather(out["r"]).alias("right_id"),

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from matchers.names import normal_name_expr, normalise_names
+from matchers.names import normal_name_expr, normalise_names, per_distinct_value
 from matchers.ssn import clean_ssn_expr, ssn_reason_expr
 
 PERSON_COLUMNS = ("id", "ssn", "first_name", "middle_name", "last_name", "dob", "sex", "street", "city", "state", "zip")
@@ -106,7 +106,6 @@ def prepare_persons(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("zip").cast(pl.Utf8).str.replace_all(r"\D", "").pipe(
             lambda z: pl.when(z.str.len_chars().is_between(3, 4)).then(z.str.zfill(5)).otherwise(z)
         ).alias("_zip"),
-        normal_name_expr("city").alias("city_n"),
         pl.col("street").cast(pl.Utf8).str.to_uppercase().str.replace_all(r"[^A-Z0-9 ]", " ")
         .str.replace_all(r"\s+", " ").str.strip_chars().alias("_street"),
     )
@@ -122,4 +121,5 @@ def prepare_persons(frame: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("_street") != "").then(pl.col("_street")).alias("street_n"),
         pl.col("_street").str.extract(r"^(\d+)").alias("street_no"),
     ).drop("_sex", "_zip", "_street").with_columns(pl.col("ssn9").cast(pl.Int64).alias("ssn_int"))
+    out = per_distinct_value(out, "city", {"city_n": normal_name_expr("v")})
     return normalise_names(out)
