@@ -5,11 +5,12 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 HOME_DIR ?= var
 
-.PHONY: run test bench samples report clean help
+.PHONY: run test soak bench samples report clean help
 
 help:
 	@echo "make run      process sample_files/ end to end into $(HOME_DIR)/"
 	@echo "make test     run the test suite"
+	@echo "make soak     the fault and bad-input campaigns with many more examples"
 	@echo "make report   (re)build the reports of the latest cycle in $(HOME_DIR)/ (runs the samples first if empty)"
 	@echo "make samples  regenerate sample_files/ with the synthetic generator"
 	@echo "make bench    run the benchmarks and append to BENCHMARKS.md"
@@ -29,6 +30,9 @@ report: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+soak: $(STAMP)
+	FPLS_SOAK_EXAMPLES=60 $(BIN)/python -m pytest tests/safeguards tests/pipeline/test_fuzz.py --hypothesis-seed=random -p no:cacheprovider
 
 samples: $(STAMP)
 	$(BIN)/fpls generate --persons 2000 --states KS,MO,OK --seed 7 --as-of 2026-11-02 --samples --out sample_files

@@ -1,5 +1,4 @@
-"""Enforcement benchmark: one cycle over a generated home with the enforcement stage wired in-process
-(pipeline.enforcement.wire_into_cycle, a no-op once the lead wires the stage), then the stage timings and
+"""Enforcement benchmark: one cycle over a generated home, the enforcement stage timings and
 `enforcement_eval` against the truth.
 
     .venv/bin/fpls generate --persons 100000 --states KS,MO,OK,TX --seed 11 --as-of 2026-11-02 --out bench/data/enf100k
@@ -34,7 +33,6 @@ def main(home: Path, as_of: date) -> dict:
         return result
 
     enforcement.apply_enforcement = timed_apply
-    enforcement.wire_into_cycle()
     from pipeline.cycle import run_cycle
     t = time.perf_counter()
     summary = run_cycle(home, as_of)

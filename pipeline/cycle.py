@@ -21,14 +21,16 @@ from pathlib import Path
 import duckdb
 
 from pipeline import inbound, store
+from pipeline.disclosure import log_cycle_disclosures
+from pipeline.enforcement import run_enforcement
 from pipeline.faults import checkpoint
 from pipeline.fcr import FcrResult, run_fcr
 from pipeline.load import CYCLE_CODES, LoadContext, load_file
 from pipeline.ndnh import NdnhResult, run_ndnh
-from pipeline.disclosure import log_cycle_disclosures
 from pipeline.outbound import write_outbound
-from pipeline.ssnverify import MasterRef
 from pipeline.pii import scrub_text
+from pipeline.ssnverify import MasterRef
+from reports.build import build_reports
 
 POLL_SECONDS = float(os.environ.get("FPLS_POLL_SECONDS", "1.0"))
 HOME_DIRS = ("inbound", "work", "archive", "quarantine", "outbound", "reports", "logs")
@@ -202,6 +204,15 @@ def ensure_home(home: Path) -> None:
         (home / d).mkdir(parents=True, exist_ok=True)
 
 
+def _build_reports(con, home: Path, cycle_id: str, log: CycleLog) -> None:
+    """Reports come last and never fail a cycle whose data is already durable: `fpls report` rebuilds them."""
+    try:
+        built = _timed(log, "reports", lambda: build_reports(con, home, cycle_id))
+        log.event("reports", directory=str(built.directory), not_available=built.not_available)
+    except Exception as exc:  # noqa: BLE001 - logged (masked) and reported; the cycle itself succeeded
+        log.event("reports_failed", error=scrub_text(f"{type(exc).__name__}: {exc}"))
+
+
 def run_cycle(home: Path, as_of: date | None = None) -> CycleSummary | None:
     """Run (or resume) one cycle. None when nothing is ready and no cycle is unfinished."""
     home = Path(home)
@@ -223,8 +234,10 @@ def run_cycle(home: Path, as_of: date | None = None) -> CycleSummary | None:
             ndnh = _timed(log, "ndnh", lambda: _stage(con, cycle_id, "ndnh", lambda: run_ndnh(con, cycle_id, as_of, master)))
             del master
             out = _timed(log, "outbound", lambda: write_outbound(con, home, cycle_id, as_of))
+            _timed(log, "enforcement", lambda: run_enforcement(con, home, cycle_id, as_of))  # adds to the manifests
             _timed(log, "disclosure", lambda: log_cycle_disclosures(con, home, cycle_id))
             _timed(log, "archive", lambda: _archive(con, home, cycle_id))
+            _build_reports(con, home, cycle_id, log)
             summary = _summary(con, cycle_id, as_of, resumed, fcr, ndnh, out.files)
             log.event("cycle_done", seconds=round(time.monotonic() - started, 2), partners=summary.partners)
             return summary

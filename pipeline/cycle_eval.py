@@ -82,6 +82,11 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth_path: Path) -> dict:
     row = con.execute("SELECT cycle_id FROM cycles WHERE status = 'done' ORDER BY cycle_id DESC LIMIT 1").fetchone()
     if row is None:
         raise LookupError("no finished cycle in the store; run `fpls run` first")
+    from pipeline.enforce_eval import enforcement_eval   # lazy: enforce_eval imports read_truth from here
     cycle, truth = row[0], read_truth(truth_path)
-    return {"cycle": cycle, "sources": {"ssn_verification": ssn_verification(con, cycle, truth),
-                                        "ndnh_locate": ndnh_locate(con, cycle, truth)}}
+    sources = {"ssn_verification": ssn_verification(con, cycle, truth), "ndnh_locate": ndnh_locate(con, cycle, truth)}
+    try:
+        sources |= enforcement_eval(con, truth_path)
+    except LookupError:          # the store holds no enforcement stage (yet): evaluate what the cycle did
+        pass
+    return {"cycle": cycle, "sources": sources}

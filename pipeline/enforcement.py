@@ -1,27 +1,14 @@
 """Enforcement exchanges: one entry point for the cycle, and the loader hook for their inbound files.
 
-Integration (the lead wires these; nothing here edits the cycle):
-
-1. Loading — `pipeline/load.py`, class `_Sink.__call__`, after the `elif name in SOURCES:` branch:
-
-       elif name in ENFORCEMENT_LAYOUTS:
-           load_enforcement_records(con, name, frame, self.outcome.file_id, self.ctx.cycle_id, self.outcome.submitter)
-
-   with `from pipeline.enforcement import ENFORCEMENT_LAYOUTS, load_enforcement_records` at the top. The sink
-   has already dropped header / trailer records (the offset CTL and MSFIDM A / T records stay in the
-   ledger's header_json and the validator's controls) and added cycle_id / file_id. A file rejected whole
-   is rolled back by the loader, so none of its records reach the enforcement tables.
-
-2. The cycle — `pipeline/cycle.py`, `run_cycle`, AFTER `out = write_outbound(...)` and BEFORE `_archive(...)`:
-
-       enforcement = run_enforcement(con, home, cycle_id, as_of)
-
-   It needs, loaded and committed: this cycle's files (ledger + enforcement tables above), the SSA master
-   (`ssa_current`), the FCR stage (fcr_persons with verified SSNs, FV flags) and the NDNH stage (ndnh with
-   verification, for eTermination and eEmployer). It commits its store changes with the stage marker
-   `enforcement` in one transaction (skipped on a resumed cycle), then (re)writes its outbound files from the
-   store, so a rerun gives the same bytes. Files are added to each recipient's manifest.json (merged, not
-   replaced), which is why it must run after `write_outbound`.
+- Loading: `pipeline/load.py` hands every accepted data record of an ENFORCEMENT_LAYOUTS file to
+  `load_enforcement_records` (header / trailer records stay in the ledger and the validator's controls;
+  a file rejected whole is rolled back by the loader, so none of its records reach these tables).
+- The cycle calls `run_enforcement` after `write_outbound` and before archiving. It needs, loaded and
+  committed: this cycle's files, the SSA master (`ssa_current`), the FCR stage (verified SSNs, FV flags)
+  and the NDNH stage (for eTermination and eEmployer). It commits its store changes with the stage marker
+  `enforcement` in one transaction (skipped on a resumed cycle), then (re)writes its outbound files from the
+  store, so a rerun gives the same bytes; it merges its files into each recipient's manifest.json, which
+  is why it runs after `write_outbound`.
 
 Outbound written (per cycle): OFFREJ.<ST>.<cycle>.dat (offset rejects + reject control, every state that
 sent a loaded offset file), PASSPORT.DOS.<cycle>.dat (certifications / releases, when any), MSFIDMINQ.<FI>.<cycle>.dat
@@ -144,35 +131,3 @@ def run_enforcement(con: duckdb.DuckDBPyConnection, home: Path, cycle_id: str, a
             store.mark_stage(con, cycle_id, STAGE)
     result.files = write_enforcement_outbound(con, Path(home), cycle_id, as_of)
     return result
-
-
-def wire_into_cycle():
-    """Until the lead applies the two integration steps above, patch them in-process (tests and the
-    benchmark use this). Returns a function that undoes the patch, or None when there is nothing to do
-    (pipeline/load.py and pipeline/cycle.py already call us, or the patch is already in place)."""
-    import inspect
-
-    from pipeline import cycle, load
-    if "run_enforcement" in inspect.getsource(cycle) or getattr(load._Sink, "_enforcement_wired", False):
-        return None
-    original_call, original_write = load._Sink.__call__, cycle.write_outbound
-    if "load_enforcement_records" not in inspect.getsource(load):
-        def call(self, record_id: str, frame: pl.DataFrame) -> None:
-            original_call(self, record_id, frame)
-            layout = self.layout
-            if layout.name in ENFORCEMENT_LAYOUTS and layout.record(record_id).role == "data":
-                load_enforcement_records(self.ctx.con, layout.name, frame, self.outcome.file_id, self.ctx.cycle_id,
-                                         self.outcome.submitter)
-        load._Sink.__call__ = call
-    load._Sink._enforcement_wired = True
-
-    def write(con, home, cycle_id, as_of):
-        out = original_write(con, home, cycle_id, as_of)
-        run_enforcement(con, home, cycle_id, as_of)
-        return out
-    cycle.write_outbound = write
-
-    def unwire() -> None:
-        load._Sink.__call__, cycle.write_outbound = original_call, original_write
-        load._Sink._enforcement_wired = False
-    return unwire

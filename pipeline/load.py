@@ -17,6 +17,7 @@ import polars as pl
 from pipeline import errors
 from pipeline.faults import checkpoint
 from pipeline.inbound import Partner, sha256_file, transmitter_problem
+from pipeline.enforcement import ENFORCEMENT_LAYOUTS, load_enforcement_records
 from pipeline.layouts import Layout
 from pipeline.read import detect_layout, first_line
 from pipeline.store import insert_frame, transaction
@@ -124,6 +125,8 @@ class _Sink:
             insert_frame(con, "ndnh_employers", frame)
         elif name in SOURCES:
             insert_frame(con, "ndnh", self._ndnh(frame))
+        elif name in ENFORCEMENT_LAYOUTS:
+            load_enforcement_records(con, name, frame, self.outcome.file_id, self.ctx.cycle_id, self.outcome.submitter)
 
     def _misidentified(self, frame: pl.DataFrame) -> None:
         rows = frame.select("file_id", pl.lit(self.outcome.submitter).alias("state"), "member_id",

@@ -153,48 +153,50 @@ FROM file_ledger WHERE cycle_id = $cycle AND layout = 'offset_debtor'
 GROUP BY GROUPING SETS ((submitter), ()) ORDER BY state;
 
 -- name: offset_certifications
--- title: Debts certified for federal offset, by case type (A TANF, N non-TANF)
--- requires: offset_debtors(cycle_id, state, case_type, arrearage)
+-- title: Debts certified for federal offset (active registry after this cycle), by case type (A TANF, N non-TANF)
+-- requires: debtors(state, case_type, arrearage, status, added_cycle)
 SELECT CASE WHEN grouping(state) = 1 THEN 'US' ELSE state END AS state, case_type,
        count(*) AS debtors, CAST(sum(arrearage) AS BIGINT) AS arrears_dollars
-FROM offset_debtors WHERE cycle_id = $cycle
+FROM debtors WHERE status = 'active' AND added_cycle <= $cycle
 GROUP BY GROUPING SETS ((state, case_type), (case_type)) ORDER BY state, case_type;
 
 -- name: offset_rejects_by_code
--- title: Offset debtor records rejected, by OCSE reject code
--- requires: offset_rejects(cycle_id, state, reject_code)
+-- title: Offset debtor transactions rejected this cycle, by OCSE reject code
+-- requires: offset_results(cycle_id, submitting_state, status, error_codes)
+WITH codes AS (SELECT submitting_state AS state, unnest(error_codes) AS reject_code
+               FROM offset_results WHERE cycle_id = $cycle AND status = 'rejected')
 SELECT CASE WHEN grouping(state) = 1 THEN 'US' ELSE state END AS state, reject_code, count(*) AS rejects
-FROM offset_rejects WHERE cycle_id = $cycle
-GROUP BY GROUPING SETS ((state, reject_code), (reject_code)) ORDER BY state, reject_code;
+FROM codes GROUP BY GROUPING SETS ((state, reject_code), (reject_code)) ORDER BY state, reject_code;
 
 -- name: passport_denials
--- title: Passport denials (arrears over $2,500 unless PAS excluded)
--- requires: passport_denials(cycle_id, state, arrears)
+-- title: Passport denials in force (state arrears, TANF + non-TANF, over $2,500 unless PAS excluded)
+-- requires: passport_status(state, status, arrears, certified_cycle)
 SELECT CASE WHEN grouping(state) = 1 THEN 'US' ELSE state END AS state,
        count(*) AS denials, CAST(sum(arrears) AS BIGINT) AS arrears_dollars
-FROM passport_denials WHERE cycle_id = $cycle
+FROM passport_status WHERE status = 'certified' AND certified_cycle <= $cycle
 GROUP BY GROUPING SETS ((state), ()) ORDER BY state;
 
 -- name: msfidm_matches
--- title: MSFIDM account matches and balances
--- requires: msfidm_matches(cycle_id, state, balance)
-SELECT CASE WHEN grouping(state) = 1 THEN 'US' ELSE state END AS state,
-       count(*) AS matches, CAST(sum(balance) AS BIGINT) AS balance_dollars
-FROM msfidm_matches WHERE cycle_id = $cycle
-GROUP BY GROUPING SETS ((state), ()) ORDER BY state;
+-- title: MSFIDM account matches and balances (whole dollars)
+-- requires: enforcement_matches(cycle_id, source, state, file_id, line_no) msfidm_accounts(file_id, line_no, account_balance)
+SELECT CASE WHEN grouping(m.state) = 1 THEN 'US' ELSE m.state END AS state,
+       count(*) AS matches, CAST(coalesce(sum(a.account_balance), 0) AS BIGINT) AS balance_dollars
+FROM enforcement_matches m LEFT JOIN msfidm_accounts a USING (file_id, line_no)
+WHERE m.cycle_id = $cycle AND m.source = 'msfidm'
+GROUP BY GROUPING SETS ((m.state), ()) ORDER BY state;
 
 -- name: insurance_matches
--- title: Insurance claim matches
--- requires: insurance_matches(cycle_id, state)
+-- title: Insurance claim matches sent to states (automatic matches only; reviews stay in the queue)
+-- requires: enforcement_matches(cycle_id, source, state)
 SELECT CASE WHEN grouping(state) = 1 THEN 'US' ELSE state END AS state, count(*) AS matches
-FROM insurance_matches WHERE cycle_id = $cycle
+FROM enforcement_matches WHERE cycle_id = $cycle AND source = 'insurance'
 GROUP BY GROUPING SETS ((state), ()) ORDER BY state;
 
 -- name: debt_inquiry_matches
 -- title: Debt-inquiry (lump-sum) matches
--- requires: debt_inquiry_matches(cycle_id, state)
+-- requires: enforcement_matches(cycle_id, source, state)
 SELECT CASE WHEN grouping(state) = 1 THEN 'US' ELSE state END AS state, count(*) AS matches
-FROM debt_inquiry_matches WHERE cycle_id = $cycle
+FROM enforcement_matches WHERE cycle_id = $cycle AND source = 'debt_inquiry'
 GROUP BY GROUPING SETS ((state), ()) ORDER BY state;
 
 -- name: trends

@@ -1,6 +1,7 @@
 """Hypothesis: whatever bytes arrive, validation never raises and conservation holds."""
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from tests.support import csv_text, minimal_file, valid_row
 
 FIXED = [lay for lay in load_all_layouts().values() if lay.direction == "inbound" and lay.format == "fixed"]
 CSV = [lay for lay in load_all_layouts().values() if lay.direction == "inbound" and lay.format == "csv"]
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=int(os.environ.get("FPLS_SOAK_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _check(data: bytes, layout=None) -> None:

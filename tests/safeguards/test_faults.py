@@ -4,6 +4,7 @@ Expected every time: no record lost or duplicated, a clear error, and the next r
 what an undisturbed sequence of cycles produces (store tables and every byte of the home's folders)."""
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import threading
@@ -22,6 +23,7 @@ from tests.pipeline.cycle.conftest import run_home, tree_bytes
 
 CYCLES = ("2026-11-02", "2026-11-09")
 AREAS = ("outbound", "archive", "quarantine", "inbound")
+EXAMPLES = int(os.environ.get("FPLS_SOAK_EXAMPLES", "4"))   # `make soak` raises it
 KILL_POINTS = ["claim:1", "load:1", "load:3", "fcr:1", "ndnh:1", "outbound:1", "outbound:4", "archive:2"]
 
 
@@ -70,7 +72,7 @@ def _cycle(home, as_of: str, fault: str | None) -> None:
     _run_ok(home, as_of)
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=max(4, EXAMPLES), deadline=None, suppress_health_check=list(HealthCheck))
 @given(first=st.sampled_from([None, *KILL_POINTS]), second=st.sampled_from([None, *KILL_POINTS]))
 def test_sigkill_anywhere_across_two_cycles(two_cycle_reference, tmp_path_factory, first, second):
     home = build_home(tmp_path_factory.mktemp("kill") / "home")

@@ -1,5 +1,4 @@
-"""Helpers for enforcement tests: a store with an SSA master, and loading files through the real loader
-with the enforcement hook wired (pipeline.enforcement.wire_into_cycle)."""
+"""Helpers for enforcement tests: a store with an SSA master, and loading files through the real loader."""
 from __future__ import annotations
 
 from datetime import date
