@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import polars as pl
 import typer
 
 from pipeline.clikit import Exit, JsonOption, emit_json, fail
-from pipeline.decode import decode_file
 from pipeline.layouts import Layout, LayoutError, load_all_layouts, load_layout
 from pipeline.pii import mask_ssn_expr
-from pipeline.validate import ValidationResult, validate_file
+
+if TYPE_CHECKING:
+    from pipeline.validate import ValidationResult
+# pipeline.validate / pipeline.decode pull in pandera (~1 s); they are imported by the commands that use them.
 
 LayoutOption = Annotated[Optional[str], typer.Option("--layout", help="Layout name (default: detected from the file).")]
 SHOWN_ERRORS = 20
@@ -92,6 +94,7 @@ def validate(
     rejects: Annotated[Optional[Path], typer.Option("--rejects", help="Write every reject row to this CSV.")] = None,
 ) -> None:
     """Detect, read and validate one file without loading it. Exit 0 if accepted, 65 if rejected whole."""
+    from pipeline.validate import validate_file
     chosen = _layout_or_none(layout)
     _layouts()
     result = validate_file(_existing(file), chosen)
@@ -112,6 +115,7 @@ def read(
     show_ssn: Annotated[bool, typer.Option("--show-ssn", help="Show full SSNs on stdout (audited use only).")] = False,
 ) -> None:
     """Decode any known fixed-width or CSV file (inbound or outbound) to named columns."""
+    from pipeline.decode import decode_file
     chosen = _layout_or_none(layout)
     _layouts()
     try:

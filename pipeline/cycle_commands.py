@@ -3,14 +3,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import duckdb
 import typer
 
 from pipeline import store
 from pipeline.clikit import Exit, HomeOption, JsonOption, emit_json, fail, info
-from pipeline.cycle import POLL_SECONDS, CycleBusy, CycleSummary, run_cycle, watch
+
+if TYPE_CHECKING:
+    from pipeline.cycle import CycleSummary
+# pipeline.cycle imports every stage (pandera, altair: seconds); `fpls run` imports it when it runs.
 
 AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Cycle date YYYY-MM-DD (reproducible runs).")]
 
@@ -40,6 +43,7 @@ def run(home: HomeOption, as_of: AsOfOption = None,
         watch_: Annotated[bool, typer.Option("--watch", help="Keep polling inbound/ and run cycles.")] = False,
         json: JsonOption = False) -> None:
     """Run one cycle over everything ready in inbound/ (or resume an interrupted one)."""
+    from pipeline.cycle import POLL_SECONDS, CycleBusy, run_cycle, watch
     day = _as_of(as_of)
     show = (lambda s: emit_json(s.to_json())) if json else print_summary
     try:

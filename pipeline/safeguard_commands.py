@@ -9,10 +9,8 @@ import typer
 
 from pipeline import store
 from pipeline.clikit import Exit, HomeOption, JsonOption, emit_json, fail
-from pipeline.disclosure import disclosures_of
 from pipeline.storefile import KEY_FILE_ENV, configured_key, rekey
 from pipeline.pii import mask_ssn_expr
-from pipeline.purge import purge
 
 audit_app = typer.Typer(help="Audit trails: who received which person's data.", no_args_is_help=True)
 store_app = typer.Typer(help="Store administration (encryption keys).", no_args_is_help=True)
@@ -35,6 +33,7 @@ def audit_disclosures(
     """Who received this person's data, when, which categories, on what legal basis (SSNs masked)."""
     if not (ssn or member or recipient):
         fail("give --person/--ssn, --member or --recipient", Exit.USAGE)
+    from pipeline.disclosure import disclosures_of  # decodes layouts: heavy imports only when used
     rows = disclosures_of(_store(home), ssn, member, recipient).with_columns(mask_ssn_expr("person_key").alias("person_key"))
     if json:
         emit_json({"disclosures": rows.to_dicts(), "count": rows.height})
@@ -50,6 +49,7 @@ def purge_command(
 ) -> None:
     """Remove archived inbound, outbound, quarantine and work folders older than DAYS and NDNH history
     past its legal retention (24 months); every removal is logged in the store's purge_log."""
+    from pipeline.purge import purge
     today = date.fromisoformat(as_of) if as_of else date.today()
     result = purge(_store(home), home, older_than, today)
     if json:

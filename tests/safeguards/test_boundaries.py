@@ -25,14 +25,17 @@ def test_state_responses_only_concern_that_state(sample_cycle):
     assert checked > 0
 
 
-def test_acks_only_name_the_recipients_own_files(sample_cycle):
-    home = sample_cycle["home"]
+def _ledger(home) -> pl.DataFrame:
     con = store.connect(home, read_only=True)
     try:
-        ledger = store.frame(con, "SELECT submitter, file_name FROM file_ledger")
+        return store.frame(con, "SELECT submitter, file_name FROM file_ledger")
     finally:
         con.close()
-    own = ledger.group_by("submitter").agg(pl.col("file_name"))
+
+
+def test_acks_only_name_the_recipients_own_files(sample_cycle):
+    home = sample_cycle["home"]
+    own = _ledger(home).group_by("submitter").agg(pl.col("file_name"))
     names = dict(zip(own["submitter"], own["file_name"].to_list()))
     for path in (home / "outbound").glob("*/*/ACK.*.dat"):
         recipient = path.parent.parent.name
@@ -43,12 +46,7 @@ def test_acks_only_name_the_recipients_own_files(sample_cycle):
 
 def test_ledger_attributes_each_file_to_its_folder(sample_cycle):
     home = sample_cycle["home"]
-    con = store.connect(home, read_only=True)
-    try:
-        ledger = store.frame(con, "SELECT submitter, file_name FROM file_ledger")
-    finally:
-        con.close()
-    for submitter, name in ledger.iter_rows():
+    for submitter, name in _ledger(home).iter_rows():
         assert any((home / area).glob(f"*/{submitter}/{name}") for area in ("archive", "quarantine")), (submitter, name)
 
 
