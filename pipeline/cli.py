@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "pipeline.enforce_commands",
     "reports.cli",
     "pipeline.safeguard_commands",
+    "pipeline.portal_commands",
 )
 
 

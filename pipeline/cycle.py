@@ -29,6 +29,7 @@ from pipeline.load import CYCLE_CODES, LoadContext, load_file
 from pipeline.ndnh import NdnhResult, run_ndnh
 from pipeline.outbound import write_outbound
 from pipeline.pii import scrub_text
+from pipeline.portal import load_attachment, run_portal
 from pipeline.ssnverify import MasterRef
 from reports.build import build_reports
 
@@ -135,7 +136,7 @@ def _load(con, home: Path, cycle_id: str, as_of: date, log: CycleLog) -> None:
     for path in inbound.work_files(home / "work" / cycle_id):
         if (path.parent.name, path.name) in done:
             continue
-        outcome = load_file(ctx, path)
+        outcome = load_attachment(con, cycle_id, path) or load_file(ctx, path)  # EDE / state-plan documents
         log.event("file", submitter=outcome.submitter, file=outcome.file_name, layout=outcome.layout,
                   status=outcome.status, records=outcome.records, accepted=outcome.accepted,
                   rejected=outcome.rejected, codes=outcome.codes)
@@ -235,6 +236,7 @@ def run_cycle(home: Path, as_of: date | None = None) -> CycleSummary | None:
             del master
             out = _timed(log, "outbound", lambda: write_outbound(con, home, cycle_id, as_of))
             _timed(log, "enforcement", lambda: run_enforcement(con, home, cycle_id, as_of))  # adds to the manifests
+            _timed(log, "portal", lambda: run_portal(con, home, cycle_id, as_of))  # reads documents in work/
             _timed(log, "disclosure", lambda: log_cycle_disclosures(con, home, cycle_id))
             _timed(log, "archive", lambda: _archive(con, home, cycle_id))
             _build_reports(con, home, cycle_id, log)

@@ -19,6 +19,7 @@ from pipeline.faults import checkpoint
 from pipeline.inbound import Partner, sha256_file, transmitter_problem
 from pipeline.enforcement import ENFORCEMENT_LAYOUTS, load_enforcement_records
 from pipeline.layouts import Layout
+from pipeline.portal import PORTAL_LAYOUTS, load_portal_file
 from pipeline.read import detect_layout, first_line
 from pipeline.store import insert_frame, transaction
 from pipeline.validate import ValidationResult, validate_file
@@ -127,6 +128,9 @@ class _Sink:
             insert_frame(con, "ndnh", self._ndnh(frame))
         elif name in ENFORCEMENT_LAYOUTS:
             load_enforcement_records(con, name, frame, self.outcome.file_id, self.ctx.cycle_id, self.outcome.submitter)
+        elif name in PORTAL_LAYOUTS:
+            load_portal_file(con, name, record_id, frame, self.outcome.file_id, self.ctx.cycle_id,
+                             self.outcome.submitter)
 
     def _misidentified(self, frame: pl.DataFrame) -> None:
         rows = frame.select("file_id", pl.lit(self.outcome.submitter).alias("state"), "member_id",
