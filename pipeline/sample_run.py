@@ -40,7 +40,7 @@ def main() -> None:
     print(f"\nhome: {home}/")
     print(f"  outbound/<recipient>/{cycle}/   response files (fpls read FILE --record FN) + manifest.json")
     print(f"  archive/{cycle}/ and quarantine/{cycle}/   originals; refused files with FILE.reason.json")
-    print(f"  reports/{cycle}/                  reports (when built)")
+    print(f"  reports/{cycle}/index.html        national report; <ST>.html per state, CSVs, ASAP letters")
     print(f"  logs/{cycle}.jsonl               structured log (SSNs masked)")
     print(f"  fpls.duckdb                       the store (fpls query person --home {home} --member ID)")
 
