@@ -14,6 +14,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,16 +22,36 @@ FPLS = [sys.executable, "-m", "pipeline.cli"]
 RESULTS = Path(__file__).resolve().parent / "CYCLE_RESULTS.md"
 
 
-def timed(args: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """(seconds, peak RSS GB of this child, stdout)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    proc = subprocess.run([*FPLS, *args], capture_output=True, text=True, env={**os.environ, **(env or {})})
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"fpls {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) / 1024 / 1024, proc.stdout
+def timed(args: list[str], env: dict | None = None) -> tuple[float, float, str, float, float]:
+    """(wall seconds, peak RSS GB of this child, stdout, CPU seconds, 1-min load average at the start).
+    GNU time (`/usr/bin/time`) measures the child alone when present; else the children's maximum RSS."""
+    load = os.getloadavg()[0]
+    gnu = Path("/usr/bin/time")
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        cmd = [str(gnu), "-f", "%M %U %S", "-o", tf.name, *FPLS, *args] if gnu.exists() else [*FPLS, *args]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+        seconds = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"fpls {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if gnu.exists():
+            kib, user, system = tf.read().split()[-3:]
+            return seconds, int(kib) / 1024 / 1024, proc.stdout, float(user) + float(system), load
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return seconds, after.ru_maxrss / 1024 / 1024, proc.stdout, cpu, load
+
+
+def ndnh_counts(home: Path) -> dict:
+    import duckdb
+    con = duckdb.connect(str(home / "fpls.duckdb"), read_only=True)
+    try:
+        rows = con.execute("""SELECT source, count(*), count(*) FILTER (WHERE verification = 'V') FROM ndnh
+            GROUP BY 1 ORDER BY 1""").fetchall()
+    finally:
+        con.close()
+    return {r[0]: (r[1], r[2]) for r in rows}
 
 
 def main() -> None:
@@ -43,17 +64,18 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help="Reuse OUT.pristine if it exists (skip generation).")
     args = ap.parse_args()
     pristine = args.out.with_name(args.out.name + ".pristine")
-    gen = (0.0, 0.0)
+    gen = (0.0, 0.0, 0.0, 0.0)
     if not (args.reuse and pristine.exists()):
         shutil.rmtree(pristine, ignore_errors=True)
-        s, rss, _ = timed(["generate", "--persons", str(args.persons), "--states", args.states, "--seed", str(args.seed),
+        s, rss, _, gcpu, gload = timed(["generate", "--persons", str(args.persons), "--states", args.states, "--seed", str(args.seed),
                            "--as-of", args.as_of, "--out", str(pristine)])
-        gen = (s, rss)
+        gen = (s, rss, gcpu, gload)
     shutil.rmtree(args.out, ignore_errors=True)
     shutil.copytree(pristine, args.out)
-    run_s, run_rss, run_out = timed(["run", "--home", str(args.out), "--as-of", args.as_of, "--json"],
+    run_s, run_rss, run_out, run_cpu, run_load = timed(["run", "--home", str(args.out), "--as-of", args.as_of, "--json"],
                                     {"FPLS_POLL_SECONDS": "0"})
-    eval_s, _, eval_out = timed(["eval", "--home", str(args.out), "--json"])
+    eval_s, _, eval_out, _, _ = timed(["eval", "--home", str(args.out), "--json"])
+    counts = ndnh_counts(args.out)
     summary, metrics = json.loads(run_out), json.loads(eval_out)
     records = sum(f["records"] or 0 for f in summary["files"])
     fn = sum(p["fn"] for p in summary["partners"])
@@ -62,9 +84,11 @@ def main() -> None:
         f"{os.cpu_count()} cores",
         f"- command: `python -m bench.bench_cycle --persons {args.persons} --states {args.states} --seed {args.seed} "
         f"--out {args.out}`",
-        f"- generate: {gen[0]:.1f} s, peak RSS {gen[1]:.2f} GB" if gen[0] else "- generate: reused",
-        f"- `fpls run`: **{run_s:.1f} s wall, peak RSS {run_rss:.2f} GB**; {len(summary['files'])} files, "
-        f"{records:,} records, {fn:,} FN records",
+        f"- generate: {gen[0]:.1f} s wall ({gen[2]:.0f} s CPU, load average {gen[3]:.1f}), peak RSS {gen[1]:.2f} GB"
+        if gen[0] else "- generate: reused",
+        f"- `fpls run`: **{run_s:.1f} s wall ({run_cpu:.0f} s CPU, load average {run_load:.1f}), peak RSS {run_rss:.2f} GB**; "
+        f"{len(summary['files'])} files, {records:,} records, {fn:,} FN records",
+        "- NDNH records (verified / loaded): " + ", ".join(f"{k} {v[1]:,} / {v[0]:,}" for k, v in counts.items()),
         f"- `fpls eval`: {eval_s:.1f} s",
     ]
     for name, m in metrics["sources"].items():

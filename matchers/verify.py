@@ -35,8 +35,8 @@ from matchers.ssn import clean_ssn_expr, ssn_variants
 MASTER_COLUMNS = ("ssn", "first_name", "middle_name", "last_name", "dob", "sex", "date_of_death")
 OTHER_SSN_COLUMNS = ("other_ssn_1", "other_ssn_2", "other_ssn_3")
 PRIORITY = {"V": 0, "C": 1, "E": 2, "P": 3, "R": 4, "N": 5}
-_P_COLS = ("p", "fn_key", "ln_key", "ln_parts", "dob_date", "fn_nysiis", "ln_nysiis", "member", "mstate")
-_M_COLS = ("m", "fn_key", "ln_key", "ln_parts", "dob_date")
+_P_COLS = ("p", "fn_key", "ln_key", "ln_parts", "dob_date", "fn_nysiis", "ln_nysiis", "member", "mstate", "sex1")
+_M_COLS = ("m", "fn_key", "ln_key", "ln_parts", "dob_date", "sex1", "grp")
 
 
 class MasterError(ValueError):
@@ -62,15 +62,20 @@ def prepare_master(master: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     ).with_row_index("m")
     norm = prepare_persons(base.with_columns(pl.lit("").alias("id")))
     keys = pl.concat([
-        norm.select("m", clean_ssn_expr(c).alias("ssn_key")) for c in ("ssn", *others)
-    ]).drop_nulls().unique()
+        norm.select("m", clean_ssn_expr(c).alias("ssn_key"), pl.lit(i > 0).alias("_other"))
+        for i, c in enumerate(("ssn", *others))
+    ]).drop_nulls().unique(["m", "ssn_key"], keep="first", maintain_order=True)
     all_ssns = keys.group_by("m").agg(pl.col("ssn_key").sort().alias("_all_ssns"))
-    norm = norm.join(all_ssns, on="m", how="left")
+    # A person SSA issued two SSNs can have a master record under each, each listing the other: the SSN
+    # resolves to the record that holds it as its own number, and both records are one person (`grp`).
+    keys = keys.filter(pl.col("_other") == pl.col("_other").min().over("ssn_key")).select("m", "ssn_key").sort("ssn_key", "m")
+    norm = norm.join(all_ssns, on="m", how="left").with_columns(pl.col("_all_ssns").list.first().alias("grp"))
     return norm, keys
 
 
 def _with_master(frame: pl.DataFrame, M: pl.DataFrame) -> pl.DataFrame:
-    return frame.join(M.select([pl.col(c).alias(f"{c}_m") if c != "m" else pl.col("m") for c in _M_COLS]), on="m")
+    return frame.join(M.select([pl.col(c).alias(f"{c}_m") if c != "m" else pl.col("m") for c in _M_COLS if c in M.columns]),
+                      on="m")
 
 
 def _with_person(frame: pl.DataFrame, P: pl.DataFrame) -> pl.DataFrame:
@@ -79,7 +84,10 @@ def _with_person(frame: pl.DataFrame, P: pl.DataFrame) -> pl.DataFrame:
 
 
 def agreement(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add name_ok, name_probable, via_additional, dob_level (E/T/X/U) to a person × master frame."""
+    """Add name_ok, name_probable, via_additional, dob_level (E/T/X/U), and for an exact SSN the two
+    extra tolerances `ssn_name_close` (first name agrees, surname Jaro-Winkler >= 0.8: one typo in a short
+    surname) and `ssn_dob_one_name` (DOB exact or in tolerance, sex not disagreeing, first OR last name
+    agrees: a surname change SSA does not know, or a first-name typo) to a person × master frame."""
     fn, ln, fm, lm = pl.col("fn_key"), pl.col("ln_key"), pl.col("fn_key_m"), pl.col("ln_key_m")
     out = frame.with_columns(
         jaro_winkler(frame, "fn_key", "fn_key_m").alias("_fjw"),
@@ -101,13 +109,25 @@ def agreement(frame: pl.DataFrame) -> pl.DataFrame:
         (((dl.dt.year() - dm.dt.year()).abs() == 1) & (dl.dt.month() == dm.dt.month()) & (dl.dt.day() == dm.dt.day()))
         | ((dl.dt.year() == dm.dt.year()) & (dl.dt.month() == dm.dt.day()) & (dl.dt.day() == dm.dt.month()))
     )
+    sex_ok = (pl.col("sex1").is_null() | pl.col("sex1_m").is_null() | (pl.col("sex1") == pl.col("sex1_m"))
+              if "sex1" in frame.columns and "sex1_m" in frame.columns else pl.lit(True))
+    dob_close = (dl == dm) | tolerance
     return out.with_columns(
+        ssn_name_close=(first_ok & (pl.col("_ljw") >= 0.8)).fill_null(False),
+        ssn_dob_one_name=(dob_close & sex_ok & (first_ok | last_ok)).fill_null(False),
         name_ok=(first_ok & (last_ok | via_additional)) | swapped,
         name_probable=(last_ok | ((fn.str.slice(0, 1) == fm.str.slice(0, 1)) & (ln.str.slice(0, 4) == lm.str.slice(0, 4)))).fill_null(False),
         via_additional=via_additional,
         dob_level=pl.when(dl.is_null() | dm.is_null()).then(pl.lit("U"))
         .when(dl == dm).then(pl.lit("E")).when(tolerance).then(pl.lit("T")).otherwise(pl.lit("X")),
     ).drop("_fjw", "_ljw", "_nick")
+
+
+def exact_ok(frame: pl.DataFrame) -> pl.Expr:
+    """Acceptance of an exact-SSN candidate (the SSN itself is the strongest evidence): the name agrees
+    with tolerance and the DOB does not disagree; or the name is close (one surname typo) with no DOB
+    disagreement; or the DOB agrees and one of first / last name agrees (sex not disagreeing)."""
+    return ((pl.col("name_ok") | pl.col("ssn_name_close")) & (pl.col("dob_level") != "X")) | pl.col("ssn_dob_one_name")
 
 
 def _forbidden(frame: pl.DataFrame, mis: pl.DataFrame | None, ssn_col: str) -> pl.DataFrame:
@@ -129,8 +149,9 @@ def _forbidden(frame: pl.DataFrame, mis: pl.DataFrame | None, ssn_col: str) -> p
 
 def _unique_choice(cands: pl.DataFrame, code: str, stage: str) -> pl.DataFrame:
     """Per person: one distinct master person → `code`; several → R (candidates listed by count)."""
-    per = cands.group_by("p").agg(
-        pl.col("m").n_unique().alias("_n"), pl.col("m").first(), pl.col("ssn_key").first(),
+    person = pl.col("grp_m") if "grp_m" in cands.columns else pl.col("m")
+    per = cands.sort("p", "m").group_by("p", maintain_order=True).agg(
+        person.n_unique().alias("_n"), pl.col("m").first(), pl.col("ssn_key").first(),
         pl.col("dob_level").first(), pl.col("via_additional").all().alias("_via"),
         pl.col("edit").first() if "edit" in cands.columns else pl.lit(None, pl.Utf8).alias("edit"),
     )
@@ -163,24 +184,29 @@ def prepare_input(persons: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def verify_ssns(
-    persons: pl.DataFrame, master: pl.DataFrame, misidentified: pl.DataFrame | None = None
+    persons: pl.DataFrame, master: pl.DataFrame | None, misidentified: pl.DataFrame | None = None,
+    prepared: tuple[pl.DataFrame, pl.DataFrame] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(one result row per kept input row, input issues) — see module doc."""
+    """(one result row per kept input row, input issues) — see module doc. `prepared` is the result of
+    `prepare_master(master)` when the caller already has it (it is then used and `master` ignored)."""
     P, issues = prepare_input(persons)
-    M, keys = prepare_master(master)
+    M, keys = prepared if prepared is not None else prepare_master(master)
     results = []
 
     # 1. exact SSN (primary or another SSN of the same holder)
     exact = P.select("p", pl.col("ssn_digits").alias("ssn_key")).drop_nulls().join(keys, on="ssn_key")
     exact = _forbidden(_with_master(_with_person(exact, P), M), misidentified, "ssn_key")
     exact = agreement(exact)
-    verified = exact.filter(pl.col("name_ok") & (pl.col("dob_level") != "X"))
+    verified = exact.filter(exact_ok(exact))
     results.append(_unique_choice(verified, "V", "exact_ssn"))
-    probable = exact.filter(~(pl.col("name_ok") & (pl.col("dob_level") != "X")) & pl.col("name_probable"))
+    probable = exact.filter(~exact_ok(exact) & pl.col("name_probable"))
     results.append(_unique_choice(probable, "N", "exact_ssn_name_probable").filter(pl.col("code") != "R"))
 
-    # 2. correction: one wrong digit or one adjacent transposition, name AND known DOB agree
-    variants = ssn_variants(P, "p", "ssn_digits").rename({"variant": "ssn_key"}).join(keys, on="ssn_key")
+    # 2. correction: one wrong digit or one adjacent transposition, name AND known DOB agree. Only for
+    # rows the exact stage did not verify (V outranks C), so the 89 variants are built for few rows.
+    done = results[0].filter(pl.col("code") == "V").select("p")
+    todo = P.join(done, on="p", how="anti")
+    variants = ssn_variants(todo, "p", "ssn_digits").rename({"variant": "ssn_key"}).join(keys, on="ssn_key")
     variants = agreement(_forbidden(_with_master(_with_person(variants, P), M), misidentified, "ssn_key"))
     corrected = variants.filter(pl.col("name_ok") & pl.col("dob_level").is_in(["E", "T"]))
     results.append(_unique_choice(corrected, "C", "correction"))

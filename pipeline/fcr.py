@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from pipeline.ssnverify import verify_persons
+from pipeline.ssnverify import MasterRef, verify_persons
 from pipeline.store import frame
 
 PERSON_FIELDS = ("participant_type, family_violence, sex, dob, ssn, first_name, middle_name, last_name, "
@@ -98,11 +98,10 @@ def _to_verify(con: duckdb.DuckDBPyConnection, cycle: str) -> pl.DataFrame:
           WHERE action_type = 'L' AND err IS NULL)""", [cycle])
 
 
-def _verify(con: duckdb.DuckDBPyConnection, cycle: str) -> int:
+def _verify(con: duckdb.DuckDBPyConnection, cycle: str, master: MasterRef) -> int:
     todo = _to_verify(con, cycle)
     if todo.is_empty():
         return 0
-    master = frame(con, "SELECT * EXCLUDE (file_id, line_no) FROM ssa_current")
     mis = frame(con, "SELECT DISTINCT state, member_id, ssn FROM misidentified")
     result = todo.join(verify_persons(todo, master, mis), on="key", how="left")
     con.execute("CREATE OR REPLACE TEMP TABLE vres AS SELECT * FROM result")
@@ -141,10 +140,13 @@ FS_SELECT = """
 
 
 def _acks(con: duckdb.DuckDBPyConnection, cycle: str) -> None:
+    # Join keys are computed first: an OR (or CASE) inside the ON clause makes DuckDB fall back to a
+    # nested-loop join (minutes at 155k persons); plain column equalities hash-join in milliseconds.
     con.execute(f"""INSERT INTO ack_fs {FS_SELECT}
-        FROM pin x LEFT JOIN vres v ON v.state = x.state AND v.case_id = x.case_id AND v.member_id = x.member_id
-             AND ((x.action_type = 'L' AND v.kind = 'L' AND v.line_no = x.line_no)
-                  OR (x.action_type <> 'L' AND v.kind = 'P' AND x.err IS NULL AND x.rn = 1))
+        FROM (SELECT *, CASE WHEN action_type = 'L' THEN 'L' WHEN err IS NULL AND rn = 1 THEN 'P' END AS j_kind,
+                     CASE WHEN action_type = 'L' THEN line_no ELSE 0 END AS j_line FROM pin) x
+        LEFT JOIN vres v ON v.state = x.state AND v.case_id = x.case_id AND v.member_id = x.member_id
+             AND v.kind = x.j_kind AND v.line_no = x.j_line
         LEFT JOIN ssa_current m ON m.ssn = v.verified_ssn""", [cycle])
     # holds resolved this cycle: persons not submitted now whose SSN was identified now
     con.execute(f"""INSERT INTO ack_fs {FS_SELECT}
@@ -154,13 +156,13 @@ def _acks(con: duckdb.DuckDBPyConnection, cycle: str) -> None:
         LEFT JOIN ssa_current m ON m.ssn = v.verified_ssn""", [cycle, cycle, cycle])
 
 
-def run_fcr(con: duckdb.DuckDBPyConnection, cycle: str) -> FcrResult:
+def run_fcr(con: duckdb.DuckDBPyConnection, cycle: str, master: MasterRef | None = None) -> FcrResult:
     """Apply FC/FP records of the cycle, verify SSNs, write FD/FS acks (caller owns the transaction)."""
     _cases(con, cycle)
     _persons(con, cycle)
     con.execute("CREATE OR REPLACE TEMP TABLE vres (kind VARCHAR, state VARCHAR, case_id VARCHAR, member_id VARCHAR,"
                 " line_no BIGINT, verified_ssn VARCHAR, validity_code VARCHAR)")
-    resolved = _verify(con, cycle)
+    resolved = _verify(con, cycle, master or MasterRef(con))
     _acks(con, cycle)
     counts = con.execute("""SELECT count(*) FILTER (WHERE ack_code = 'AAAAA'), count(*) FILTER (WHERE ack_code = 'HOLDS'),
         count(*) FILTER (WHERE ack_code = 'REJCT') FROM ack_fs WHERE cycle_id = ?""", [cycle]).fetchone()

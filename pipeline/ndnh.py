@@ -13,7 +13,7 @@ from datetime import date
 
 import duckdb
 
-from pipeline.ssnverify import verify_ndnh
+from pipeline.ssnverify import MasterRef, verify_ndnh
 from pipeline.store import frame
 
 FACT = ("md5(concat_ws('|', n.source, n.verified_ssn, n.employer_fein, n.hire_date, n.reporting_period, "
@@ -30,15 +30,20 @@ class NdnhResult:
     ft: int = 0
 
 
-def _verify(con: duckdb.DuckDBPyConnection, cycle: str) -> None:
-    records = frame(con, "SELECT ndnh_id AS key, ssn, first_name, middle_name, last_name, dob FROM ndnh WHERE cycle_id = ?",
-                    [cycle])
+def _verify(con: duckdb.DuckDBPyConnection, cycle: str, master: MasterRef) -> None:
+    records = frame(con, """SELECT ndnh_id AS key, ssn, first_name, middle_name, last_name, dob, source FROM ndnh
+        WHERE cycle_id = ? ORDER BY ndnh_id""", [cycle])
     if records.is_empty():
+        con.execute("CREATE OR REPLACE TEMP TABLE ndnh_vres (key BIGINT, rule VARCHAR)")
         return
-    master = frame(con, "SELECT * EXCLUDE (file_id, line_no) FROM ssa_current")
-    result = verify_ndnh(records, master)  # noqa: F841 - used by name in SQL
+    registered = frame(con, """SELECT DISTINCT verified_ssn, first_name, last_name, dob, additional_first_name_1,
+            additional_last_name_1, additional_first_name_2, additional_last_name_2
+        FROM fcr_persons WHERE status = 'active' AND verified_ssn IS NOT NULL ORDER BY ALL""")
+    result = verify_ndnh(records, master, registered)  # noqa: F841 - used by name in SQL
+    del records
     con.execute("""UPDATE ndnh SET verification = r.verification, verified_ssn = r.verified_ssn
         FROM result r WHERE ndnh.ndnh_id = r.key""")
+    con.execute("CREATE OR REPLACE TEMP TABLE ndnh_vres AS SELECT key, rule FROM result WHERE rule IS NOT NULL")
 
 
 def _candidates(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date) -> None:
@@ -76,10 +81,10 @@ def _record_matches(con: duckdb.DuckDBPyConnection, cycle: str) -> None:
             'verified_ssn_exact', {NAME_IND},
             CASE WHEN EXISTS (SELECT 1 FROM fcr_persons f WHERE f.verified_ssn = n.verified_ssn AND f.status = 'active'
                               AND f.family_violence = 'FV' AND f.state <> c.state) THEN 'Y' END,
-            json_object('rule', 'verified_ssn_exact', 'ndnh_verification', n.verification,
+            json_object('rule', 'verified_ssn_exact', 'ndnh_verification', n.verification, 'ndnh_rule', vr.rule,
                         'fcr_validity', p.validity_code, 'fcr_evidence', p.evidence, 'name_indicator', {NAME_IND},
                         'ndnh_file_id', n.file_id, 'ndnh_line', n.line_no, 'probability', 1.0)
-        FROM cand c JOIN ndnh n ON n.ndnh_id = c.ndnh_id
+        FROM cand c JOIN ndnh n ON n.ndnh_id = c.ndnh_id LEFT JOIN ndnh_vres vr ON vr.key = n.ndnh_id
         JOIN fcr_persons p ON p.state = c.state AND p.case_id = c.case_id AND p.member_id = c.member_id""", [cycle])
     # locate requests that found nothing new: H01
     con.execute("""INSERT INTO matches
@@ -114,9 +119,9 @@ def _proactive_ft(con: duckdb.DuckDBPyConnection, cycle: str) -> None:
         FROM ft_out WHERE cycle_id = ?""", [cycle])
 
 
-def run_ndnh(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date) -> NdnhResult:
+def run_ndnh(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date, master: MasterRef | None = None) -> NdnhResult:
     """Verify, match and record facts to send (caller owns the transaction)."""
-    _verify(con, cycle)
+    _verify(con, cycle, master or MasterRef(con))
     _candidates(con, cycle, as_of)
     _record_matches(con, cycle)
     _proactive_ft(con, cycle)

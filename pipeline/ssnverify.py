@@ -120,8 +120,8 @@ MATCHABLE = ("V", "C", "E", "P", "S")
 PERSON_SCHEMA = ("sex", "street", "city", "state", "zip")
 
 
-def matchers_verify_persons(persons: pl.DataFrame, master: pl.DataFrame,
-                            misidentified: pl.DataFrame | None = None) -> pl.DataFrame:
+def matchers_verify_persons(persons: pl.DataFrame, master: pl.DataFrame | None,
+                            misidentified: pl.DataFrame | None = None, prepared=None) -> pl.DataFrame:
     """Adapter to matchers.verify.verify_ssns (person schema in, validity codes out)."""
     from matchers.verify import verify_ssns
 
@@ -136,7 +136,8 @@ def matchers_verify_persons(persons: pl.DataFrame, master: pl.DataFrame,
         pl.concat_list(extra_ssn).list.drop_nulls().alias("additional_ssns") if extra_ssn else pl.lit([], dtype=pl.List(pl.Utf8)).alias("additional_ssns"),
         pl.concat_list(extra_ln).list.drop_nulls().alias("additional_last_names") if extra_ln else pl.lit([], dtype=pl.List(pl.Utf8)).alias("additional_last_names"),
     )
-    out, _issues = verify_ssns(inp, master, misidentified if misidentified is not None and misidentified.height else None)
+    out, _issues = verify_ssns(inp, master, misidentified if misidentified is not None and misidentified.height else None,
+                               prepared=prepared)
     code = pl.col("ssn_validity")
     res = out.select(pl.col("id").cast(pl.Int64).alias("key"), pl.when(code == "").then(None).otherwise(code).alias("validity_code"),
                      pl.when(code.is_in(MATCHABLE)).then(pl.col("verified_ssn")).alias("verified_ssn"),
@@ -144,30 +145,46 @@ def matchers_verify_persons(persons: pl.DataFrame, master: pl.DataFrame,
     return persons.select("key").join(res, on="key", how="left")
 
 
-NDNH_VERIFIED = ("V", "C", "N")
-
-
-def matchers_verify_ndnh(records: pl.DataFrame, master: pl.DataFrame) -> pl.DataFrame:
-    """Adapter to matchers.verify.verify_ssns for NDNH records: V/C → verified, anything else U."""
-    res = matchers_verify_persons(records, master, None)
-    ok = pl.col("validity_code").is_in(NDNH_VERIFIED).fill_null(False)
-    return res.select("key", pl.when(ok).then(pl.col("verified_ssn")).alias("verified_ssn"),
-                      pl.when(ok).then(pl.lit("V")).otherwise(pl.lit("U")).alias("verification"))
-
-
 def _external(name: str):
     try:
         importlib.import_module("matchers.verify")
     except ImportError:
         return None
-    return {"verify_fcr_persons": matchers_verify_persons, "verify_ndnh_records": matchers_verify_ndnh}.get(name)
+    return {"verify_fcr_persons": matchers_verify_persons}.get(name)
 
 
-def verify_persons(persons: pl.DataFrame, master: pl.DataFrame, misidentified: pl.DataFrame | None = None) -> pl.DataFrame:
-    fn = _external("verify_fcr_persons") or simple_verify_persons
-    return fn(persons, master, misidentified)
+class MasterRef:
+    """The SSA master of the store, read and prepared (`matchers.verify.prepare_master`) once and shared by
+    the FCR and NDNH stages of a cycle process; the raw frame is not kept."""
+
+    def __init__(self, con):
+        self.con = con
+        self._prepared = None
+
+    def raw(self) -> pl.DataFrame:
+        from pipeline.store import frame
+        return frame(self.con, "SELECT * EXCLUDE (file_id, line_no) FROM ssa_current ORDER BY ssn")
+
+    def prepared(self):
+        if self._prepared is None:
+            from matchers.verify import prepare_master
+            self._prepared = prepare_master(self.raw())
+        return self._prepared
 
 
-def verify_ndnh(records: pl.DataFrame, master: pl.DataFrame) -> pl.DataFrame:
-    fn = _external("verify_ndnh_records") or simple_verify_ndnh
-    return fn(records, master)
+def verify_persons(persons: pl.DataFrame, master: pl.DataFrame | MasterRef, misidentified: pl.DataFrame | None = None) -> pl.DataFrame:
+    fn = _external("verify_fcr_persons")
+    if isinstance(master, MasterRef):
+        return fn(persons, None, misidentified, master.prepared()) if fn else simple_verify_persons(persons, master.raw(), misidentified)
+    return (fn or simple_verify_persons)(persons, master, misidentified)
+
+
+def verify_ndnh(records: pl.DataFrame, master: pl.DataFrame | MasterRef, registered: pl.DataFrame | None = None) -> pl.DataFrame:
+    """NDNH records → key, verification (V/U), verified_ssn, rule (see pipeline.ndnhverify)."""
+    if _external("verify_fcr_persons") is None:
+        raw = master.raw() if isinstance(master, MasterRef) else master
+        return simple_verify_ndnh(records, raw).with_columns(pl.lit("simple").alias("rule"))
+    from matchers.verify import prepare_master
+    from pipeline.ndnhverify import verify_ndnh_records
+    prepared = master.prepared() if isinstance(master, MasterRef) else prepare_master(master)
+    return verify_ndnh_records(records, prepared, registered)

@@ -69,21 +69,32 @@ def _swa_header(st: str, kind: str, as_of: date, batch: int) -> pl.DataFrame:
                          "transmission_type": [kind]})
 
 
-def qw_files(world: World, seed: int, rates: dict, invalid: float, batch: int) -> list[FileOut]:
-    """Wages of the last complete quarter: one E4 per employer in the state, then its QW records."""
+def qw_files(world: World, seed: int, rates: dict, invalid: float, batch: int, jobs: pl.DataFrame | None = None,
+             quarters: int = 1) -> list[FileOut]:
+    """Wages of the last `quarters` complete quarters (history): per state and quarter one file, one E4 per
+    employer in the state, then its QW records. `jobs` defaults to the current jobs (`World.jobs`)."""
+    from synth.history import quarters_back
+    jobs = world.jobs if jobs is None else jobs
+    out = []
+    for qi, (q_start, q_end, period) in enumerate(quarters_back(world.as_of, quarters)):
+        out += _qw_quarter(world, jobs, q_start, q_end, period, seed, rates, invalid, batch, "" if qi == 0 else f".q{qi}")
+    return out
+
+
+def _qw_quarter(world: World, jobs: pl.DataFrame, q_start: date, q_end: date, period: str, seed: int, rates: dict,
+                invalid: float, batch: int, tag: str) -> list[FileOut]:
     layout = load_layout("ndnh_qw")
-    q_start, q_end, period = quarter_of(world.as_of)
     days = (q_end - q_start).days + 1
-    active = world.jobs.filter((pl.col("hire_date") <= q_end) & (pl.col("end_date").is_null() | (pl.col("end_date") >= q_start)))
+    active = jobs.filter((pl.col("hire_date") <= q_end) & (pl.col("end_date").is_null() | (pl.col("end_date") >= q_start)))
     first = pl.max_horizontal(pl.col("hire_date"), pl.lit(q_start))
     last = pl.min_horizontal(pl.col("end_date").fill_null(q_end), pl.lit(q_end))
     active = active.with_columns(
         ((pl.col("annual_cents") // 4) * ((last - first).dt.total_days() + 1) // days).alias("wage_amount")).sort("job_id")
-    view = identity(active, world.persons, rates["noise"]["qw"], rng(seed, "qw.noise"))
+    view = identity(active, world.persons, rates["noise"]["qw"], rng(seed, f"qw.noise{tag}"))
     view = view.join(world.employers.select("employer_id", "fein"), on="employer_id", how="left", maintain_order="left")
     out = []
     for st in sorted(view.get_column("work_state").unique().to_list()):
-        g = rng(seed, f"qw.{st}")
+        g = rng(seed, f"qw.{st}{tag}")
         part = view.filter(pl.col("work_state") == st)
         emps = (part.select("employer_id").unique().sort("employer_id").with_row_index("_rank")
                 .join(world.employers, on="employer_id", how="left", maintain_order="left"))

@@ -19,7 +19,7 @@ import yaml
 
 from pipeline.layouts import load_layout
 from pipeline.writer import atomic_write, csv_bytes, render_records
-from synth import files_ndnh, files_notices, files_partners, files_state
+from synth import files_ndnh, files_notices, files_partners, files_state, history
 from synth.cases import build_cases, case_financials
 from synth.filekit import FileOut, ymd
 from synth.population import World, build_employers, build_jobs, build_persons
@@ -51,7 +51,8 @@ def build_world(n: int, states: list[str], seed: int, as_of: date, rates: dict) 
     return world, case_financials(cases, seed, as_of, rates)
 
 
-def cycle_one_files(world: World, fin: pl.DataFrame, seed: int, rates: dict, invalid: float) -> list[FileOut]:
+def cycle_one_files(world: World, fin: pl.DataFrame, seed: int, rates: dict, invalid: float,
+                    samples: bool = False) -> list[FileOut]:
     files = [files_state.ssa_file(world, seed, rates, invalid, 1)]
     views = files_state.state_views(world, seed, rates)
     debt = files_state.debtors(world, fin, views, rates)
@@ -60,9 +61,12 @@ def cycle_one_files(world: World, fin: pl.DataFrame, seed: int, rates: dict, inv
         files.append(files_state.offset_file(world, st, debt, seed, rates, invalid, 1))
         files.append(files_state.case_financial_file(world, st, fin, views, seed, invalid, 1))
         files.append(files_state.misidentified_file(world, st, views, seed, rates, invalid, 1))
-    hires = files_ndnh.new_hires(world, world.jobs, files_ndnh.window_start(world.as_of, rates), world.as_of, seed, rates, "c1")
+    hist = history.settings(rates, samples)
+    past = history.past_spells(world.persons, world.employers, world.jobs, seed, world.as_of, rates, hist)
+    all_jobs = pl.concat([world.jobs, past])
+    hires = files_ndnh.new_hires(world, all_jobs, history.w4_since(world.as_of, rates, hist), world.as_of, seed, rates, "c1")
     files += files_ndnh.w4_files(world, hires, world.as_of, seed, invalid, 1, "c1")
-    files += files_ndnh.qw_files(world, seed, rates, invalid, 1)
+    files += files_ndnh.qw_files(world, seed, rates, invalid, 1, all_jobs, hist["qw_quarters"])
     files += files_ndnh.ui_files(world, seed, rates, invalid, 1)
     files += files_partners.fidm_files(world, debt, seed, rates, invalid, 1)
     ins = files_partners.insurers(world, seed, rates)
@@ -150,7 +154,7 @@ def generate(n: int, states: list[str], seed: int, out: Path, as_of: date, cycle
     rates = load_rates(rates_path)
     invalid = rates["invalid_record_rate_samples" if samples else "invalid_record_rate"]
     world, fin = build_world(n, states, seed, as_of, rates)
-    files = cycle_one_files(world, fin, seed, rates, invalid)
+    files = cycle_one_files(world, fin, seed, rates, invalid, samples)
     if samples and (bad := bad_header_file(files)) is not None:
         files.append(bad)
     out.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,10 @@ from synth.home import generate
 
 REPO = Path(__file__).resolve().parents[2]
 INBOUND_TYPES = {name for name, lay in load_all_layouts().items() if lay.direction == "inbound"}
+# Portal submissions (DESIGN §1: IRG profile, EDE documents, DRA file, state plan, self-assessment, A&V survey)
+# are not part of the synthetic world (issue 4's list) and are not generated yet: named here so that any
+# other new inbound type without a generator still fails the test below.
+NOT_GENERATED = {"irg_profile_csv", "ede_manifest_csv", "dra_file", "state_plan_csv", "self_assessment_csv", "av_survey_csv"}
 
 
 def _files(home: Path) -> dict[str, bytes]:
@@ -45,7 +49,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
 
 def test_every_inbound_type_and_ready_markers(sample_home: Path) -> None:
     truth = pl.read_parquet(sample_home / "truth.parquet")
-    assert set(truth.get_column("layout").unique()) == INBOUND_TYPES
+    assert set(truth.get_column("layout").unique()) == INBOUND_TYPES - NOT_GENERATED
     data = [p for p in (sample_home / "inbound").rglob("*") if p.is_file() and p.suffix != ".done"]
     for path in data:
         done = path.with_name(path.name + ".done")
