@@ -14,7 +14,7 @@ from __future__ import annotations
 import polars as pl
 
 
-def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
+def prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -29,7 +29,7 @@ def pair_metrics(predicted: pl.DataFrame, truth: pl.DataFrame) -> dict[str, floa
     pred = pred.select(pl.col(k).cast(pl.Utf8) for k in key).unique()
     true = truth.select(pl.col(k).cast(pl.Utf8) for k in key).unique()
     tp = pred.join(true, on=key, how="semi").height
-    return _prf(tp, pred.height - tp, true.height - tp)
+    return prf(tp, pred.height - tp, true.height - tp)
 
 
 def verification_metrics(output: pl.DataFrame, truth: pl.DataFrame) -> dict[str, object]:
@@ -42,10 +42,10 @@ def verification_metrics(output: pl.DataFrame, truth: pl.DataFrame) -> dict[str,
         _tp=right, _fp=chosen & ~right,
         _fn=pl.col("true_ssn").is_not_null() & ~right,
     )
-    overall = _prf(int(joined["_tp"].sum()), int(joined["_fp"].sum()), int(joined["_fn"].sum()))
+    overall = prf(int(joined["_tp"].sum()), int(joined["_fp"].sum()), int(joined["_fn"].sum()))
     per_code = {}
     for code, tp, fp, fn, n in joined.group_by("ssn_validity").agg(
         pl.col("_tp").sum(), pl.col("_fp").sum(), pl.col("_fn").sum(), pl.len()
     ).sort("ssn_validity").iter_rows():
-        per_code[code or "blank"] = {**_prf(int(tp), int(fp), int(fn)), "records": int(n)}
+        per_code[code or "blank"] = {**prf(int(tp), int(fp), int(fn)), "records": int(n)}
     return {**overall, "by_code": per_code}

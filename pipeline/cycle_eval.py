@@ -21,7 +21,7 @@ import polars as pl
 
 from pipeline.store import frame
 
-from matchers.evaluate import pair_metrics
+from matchers.evaluate import pair_metrics, prf
 
 
 def _pick(frame: pl.DataFrame, names: tuple[str, ...]) -> str:
@@ -59,23 +59,29 @@ def ndnh_locate(con: duckdb.DuckDBPyConnection, cycle: str, truth: pl.DataFrame)
 
 
 def ssn_verification(con: duckdb.DuckDBPyConnection, cycle: str, truth: pl.DataFrame) -> dict:
+    """Persons registered this cycle: TP when the chosen SSN is one the SSA master holds for the true
+    person, FP when another, FN when the person has one but none (or a wrong one) was chosen; overall and
+    per FCR SSN validity code."""
     master = _with_person(con, """SELECT m.ssn, l.file_name, m.line_no FROM ssa_master m JOIN file_ledger l USING (file_id)""",
                           [], truth).filter(pl.col("person_id").is_not_null()).select("person_id", pl.col("ssn").alias("true_ssn"))
     persons = _with_person(con, """SELECT DISTINCT p.state || '|' || p.case_id || '|' || p.member_id AS id, p.verified_ssn,
-            l.file_name, i.line_no
+            coalesce(p.validity_code, '') AS validity_code, l.file_name, i.line_no
         FROM fcr_persons p JOIN fcr_person_input i USING (state, case_id, member_id)
         JOIN file_ledger l ON l.file_id = i.file_id WHERE i.cycle_id = ? AND i.action_type = 'A' AND p.status = 'active'""",
-                           [cycle], truth)
+                           [cycle], truth).unique("id")
     right = persons.join(master, left_on=["person_id", "verified_ssn"], right_on=["person_id", "true_ssn"], how="semi")
-    has_true = persons.join(master, on="person_id", how="semi")
-    chosen = persons.filter(pl.col("verified_ssn").is_not_null())
-    tp = right.height
-    fp = chosen.height - tp
-    fn = has_true.height - has_true.join(right.select("id"), on="id", how="semi").height
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall = tp / (tp + fn) if tp + fn else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn}
+    has_true = persons.join(master, on="person_id", how="semi").select("id")
+    scored = persons.select(
+        "id", "validity_code",
+        pl.col("id").is_in(right["id"].implode()).alias("tp"),
+        (pl.col("verified_ssn").is_not_null() & ~pl.col("id").is_in(right["id"].implode())).alias("fp"),
+        (pl.col("id").is_in(has_true["id"].implode()) & ~pl.col("id").is_in(right["id"].implode())).alias("fn"),
+    )
+    counts = scored.group_by("validity_code").agg(pl.col("tp", "fp", "fn").sum(), pl.len().alias("records"))
+    by_code = {code or "blank": {**prf(int(tp), int(fp), int(fn)), "records": int(n)}
+               for code, tp, fp, fn, n in counts.sort("validity_code").iter_rows()}
+    total = scored.select(pl.col("tp", "fp", "fn").sum()).row(0)
+    return {**prf(*map(int, total)), "by_code": by_code}
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, truth_path: Path) -> dict:
