@@ -10,7 +10,6 @@ import signal
 import threading
 import time
 
-import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,7 +18,7 @@ from polars.testing import assert_frame_equal
 from pipeline import store
 from pipeline.inbound import ready_files
 from tests.pipeline.cycle.builder import build_home, put, w4, w4_file
-from tests.pipeline.cycle.conftest import run_home, tree_bytes
+from tests.pipeline.cycle.conftest import dump_store, run_home, tree_bytes
 
 CYCLES = ("2026-11-02", "2026-11-09")
 AREAS = ("outbound", "archive", "quarantine", "inbound")
@@ -34,18 +33,10 @@ def second_drop(home) -> None:
     put(home, "SDNH-KS", "w4_ks_000008.dat", w4_file(rows=rows).replace(b"000007", b"000008", 1))
 
 
-def _dump(home) -> dict[str, pl.DataFrame]:
-    con = store.connect(home, read_only=True)
-    try:
-        return store.dump_tables(con)
-    finally:
-        con.close()
-
-
 def assert_same_home(home, reference) -> None:
     for area in AREAS:
         assert tree_bytes(home / area) == tree_bytes(reference / area), area
-    expected, got = _dump(reference), _dump(home)
+    expected, got = dump_store(reference), dump_store(home)
     assert sorted(got) == sorted(expected)
     for name in expected:
         assert_frame_equal(got[name], expected[name], check_row_order=True), name

@@ -28,6 +28,16 @@ def run_home(home: Path, fault: str | None = None, as_of: str = AS_OF, *extra: s
     return fpls("run", "--home", str(home), "--as-of", as_of, *extra, fault=fault)
 
 
+def dump_store(home: Path) -> dict:
+    """Every store table as a polars frame (to compare two homes)."""
+    from pipeline import store
+    con = store.connect(home, read_only=True)
+    try:
+        return store.dump_tables(con)
+    finally:
+        con.close()
+
+
 def tree_bytes(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 

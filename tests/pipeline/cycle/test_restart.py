@@ -3,23 +3,13 @@ from __future__ import annotations
 
 import signal
 
-import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipeline import store
 from tests.pipeline.cycle.builder import build_home
-from tests.pipeline.cycle.conftest import run_home, tree_bytes
+from tests.pipeline.cycle.conftest import dump_store, run_home, tree_bytes
 
 AREAS = ("outbound", "archive", "quarantine", "inbound")
-
-
-def _dump(home) -> dict[str, pl.DataFrame]:
-    con = store.connect(home, read_only=True)
-    try:
-        return store.dump_tables(con)
-    finally:
-        con.close()
 
 
 @pytest.mark.parametrize("fault", ["claim:3", "load:2", "load:7", "fcr:1", "ndnh:1", "outbound:2", "outbound:5",
@@ -33,7 +23,7 @@ def test_killed_then_rerun_equals_uninterrupted(reference_home, tmp_path, fault)
     for area in AREAS:
         assert tree_bytes(home / area) == tree_bytes(reference_home / area), area
     assert not list((home / "work").rglob("*.dat"))
-    expected, got = _dump(reference_home), _dump(home)
+    expected, got = dump_store(reference_home), dump_store(home)
     assert sorted(got) == sorted(expected)
     for name in expected:
         assert_frame_equal(got[name], expected[name], check_row_order=True), name
