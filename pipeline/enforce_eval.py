@@ -76,8 +76,14 @@ def _etermination(con, cycle: str, truth: pl.DataFrame) -> dict:
     pred = frame(con, """SELECT DISTINCT l.file_name || ':' || m.line_no AS left_id, m.ndnh_id::VARCHAR AS right_id
         FROM enforcement_matches m JOIN file_ledger l USING (file_id) WHERE m.cycle_id = ? AND m.source = 'etermination'""",
                  [cycle])
+    # The exchange notifies the states that have the person in the FCR: a notice about someone no
+    # state registered has no recipient, so only registered persons make true pairs.
+    registered = frame(con, """SELECT DISTINCT l.file_name, i.line_no FROM fcr_persons p
+        JOIN fcr_person_input i USING (state, case_id, member_id) JOIN file_ledger l ON l.file_id = i.file_id
+        WHERE p.status = 'active'""").join(truth, on=["file_name", "line_no"]).select("person_id").unique()
     true = et.filter(pl.col("person_id").is_not_null()).select("left_id", "person_id", "employer_fein").join(
-        w4.filter(pl.col("person_id").is_not_null()), on=["person_id", "employer_fein"])
+        w4.filter(pl.col("person_id").is_not_null()), on=["person_id", "employer_fein"]
+    ).join(registered, on="person_id", how="semi")
     return {"etermination": pair_metrics(pred, true)}
 
 

@@ -25,6 +25,7 @@ class FileOut:
     layout: str
     name: str
     blocks: list[tuple[str, pl.DataFrame]] = field(default_factory=list)
+    raw: bytes | None = None          # opaque document bytes (portal documents): written as is, one truth row
 
     @property
     def is_csv(self) -> bool:

@@ -25,18 +25,40 @@ def _top_employers(world: World, k: int) -> pl.DataFrame:
     return world.employers.sort("size", descending=True).head(k).sort("employer_id")
 
 
-def etermination_files(world: World, seed: int, rates: dict, invalid: float, batch: int) -> list[FileOut]:
+def etermination_files(world: World, seed: int, rates: dict, invalid: float, batch: int,
+                       w4_jobs: pl.DataFrame | None = None) -> list[FileOut]:
+    """Termination notices of the notice-sending employers. `w4_jobs`: the job spells whose W-4 is in the
+    home's NDNH history (cycle 1: hired in the W-4 window, current jobs and `history.past_spells`). Most
+    notices end such a spell (same employer FEIN as its W-4: the true eTermination pairs); a share
+    `notices.termination_without_w4` ends an older job whose W-4 predates the history (no pair), and
+    `notices.never_employed` "never employed" notices name a case NP who held no job at that employer.
+    Employers report a share `notices.terminations_reported` of those spells (eTermination is voluntary), and
+    `notices.terminations_reported_np` of the spells of case NPs (the pairs the FCR-scoped rule can find)."""
     nr = rates["notices"]
     layout = load_layout("etermination")
     emps = _top_employers(world, nr["etermination_employers"])
-    ended = world.jobs.filter(pl.col("end_date").is_not_null() & pl.col("employer_id").is_in(emps.get_column("employer_id").implode()))
+    at_emps = pl.col("employer_id").is_in(emps.get_column("employer_id").implode())
+    ended_expr = pl.col("end_date").is_not_null() & (pl.col("end_date") <= world.as_of) & at_emps
+    w4_jobs = world.jobs.head(0) if w4_jobs is None else w4_jobs
+    with_w4 = w4_jobs.filter(ended_expr).sort("job_id")
+    nps = world.members.filter(pl.col("participant_type") == "NP").get_column("person_id").unique().sort()
+    is_np = with_w4.get_column("person_id").is_in(nps.implode()).to_numpy()
+    reported = rng(seed, "eterm.reported").random(with_w4.height) < np.where(
+        is_np, float(nr.get("terminations_reported_np", 1.0)), float(nr.get("terminations_reported", 1.0)))
+    with_w4 = with_w4.filter(pl.Series(reported, dtype=pl.Boolean))
+    older = world.jobs.filter(ended_expr).join(w4_jobs.select("job_id"), on="job_id", how="anti").sort("job_id")
     g = rng(seed, "eterm")
+    share = float(nr.get("termination_without_w4", 0.0))
+    n_old = older.height if with_w4.is_empty() else min(older.height, round(with_w4.height * share / max(1e-9, 1 - share)))
+    older = older.filter(pl.Series(np.isin(np.arange(older.height), g.choice(older.height, n_old, replace=False))))
+    ended = pl.concat([with_w4, older])
     nps = world.members.filter(pl.col("participant_type") == "NP").get_column("person_id").unique().sort()
     never_n = max(1, int(ended.height * nr["never_employed"]))
     never = pl.DataFrame({"person_id": nps.gather(g.integers(0, max(1, len(nps)), never_n)) if len(nps) else [],
                           "employer_id": emps.get_column("employer_id").gather(g.integers(0, emps.height, never_n))},
                          schema={"person_id": pl.Int64, "employer_id": pl.Int64})
-    never = never.join(world.jobs.select("person_id", "employer_id"), on=["person_id", "employer_id"], how="anti", maintain_order="left")
+    held = pl.concat([world.jobs.select("person_id", "employer_id"), w4_jobs.select("person_id", "employer_id")])
+    never = never.join(held, on=["person_id", "employer_id"], how="anti", maintain_order="left")
     rows = pl.concat([ended.select("person_id", "employer_id", pl.lit("T").alias("termination_reason"),
                                    pl.col("end_date").alias("termination_date")),
                       never.with_columns(pl.lit("N").alias("termination_reason"), pl.lit(None, pl.Date).alias("termination_date"))])

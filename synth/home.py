@@ -19,14 +19,15 @@ import yaml
 
 from pipeline.layouts import load_layout
 from pipeline.writer import atomic_write, csv_bytes, render_records
-from synth import files_ndnh, files_notices, files_partners, files_state, history
+from synth import files_ndnh, files_notices, files_partners, files_portal, files_state, history
 from synth.cases import build_cases, case_financials
 from synth.filekit import FileOut, ymd
 from synth.population import World, build_employers, build_jobs, build_persons
 from synth.rates import load_rates
 
 KINDS = {
-    "state": ["fcr_input", "offset_debtor", "case_financial_csv", "misidentified_csv"], "ssa": ["ssa_master"],
+    "state": ["fcr_input", "offset_debtor", "case_financial_csv", "misidentified_csv", "irg_profile_csv", "ede_manifest_csv",
+              "dra_file", "state_plan_csv", "self_assessment_csv", "av_survey_csv", "portal_document"], "ssa": ["ssa_master"],
     "sdnh": ["ndnh_w4", "new_hire_csv"], "swa": ["ndnh_qw", "ndnh_ui"],
     "employer": ["ndnh_w4", "new_hire_csv", "etermination", "debt_inquiry"], "fi": ["msfidm_match"],
     "insurer": ["insurance_claim", "insurance_claim_csv", "debt_inquiry"],
@@ -64,7 +65,9 @@ def cycle_one_files(world: World, fin: pl.DataFrame, seed: int, rates: dict, inv
     hist = history.settings(rates, samples)
     past = history.past_spells(world.persons, world.employers, world.jobs, seed, world.as_of, rates, hist)
     all_jobs = pl.concat([world.jobs, past])
-    hires = files_ndnh.new_hires(world, all_jobs, history.w4_since(world.as_of, rates, hist), world.as_of, seed, rates, "c1")
+    since = history.w4_since(world.as_of, rates, hist)
+    hires = files_ndnh.new_hires(world, all_jobs, since, world.as_of, seed, rates, "c1")
+    w4_jobs = all_jobs.filter((pl.col("hire_date") > since) & (pl.col("hire_date") <= world.as_of))
     files += files_ndnh.w4_files(world, hires, world.as_of, seed, invalid, 1, "c1")
     files += files_ndnh.qw_files(world, seed, rates, invalid, 1, all_jobs, hist["qw_quarters"])
     files += files_ndnh.ui_files(world, seed, rates, invalid, 1)
@@ -72,8 +75,9 @@ def cycle_one_files(world: World, fin: pl.DataFrame, seed: int, rates: dict, inv
     ins = files_partners.insurers(world, seed, rates)
     claims = files_partners.claims(world, ins, seed, rates)
     files += files_partners.insurance_files(world, ins, claims, seed, invalid, 1)
-    files += files_notices.etermination_files(world, seed, rates, invalid, 1)
+    files += files_notices.etermination_files(world, seed, rates, invalid, 1, w4_jobs)
     files += files_notices.debt_inquiry_files(world, ins, claims, seed, rates, invalid, 1)
+    files += files_portal.portal_files(world, fin, seed, 1)
     return files
 
 
@@ -104,6 +108,10 @@ def bad_header_file(files: list[FileOut]) -> FileOut | None:
 
 def render(fo: FileOut) -> tuple[bytes, pl.DataFrame]:
     """File bytes + per-line truth rows (line numbers as `fpls validate` counts them)."""
+    if fo.raw is not None:             # a portal document: opaque bytes, one truth row (line 1, no person)
+        return fo.raw, pl.DataFrame({"line": [1], "record_type": ["PD"], "_pid": [None], "_corr": [[]], "_bad": [False]},
+                                    schema={"line": pl.Int64, "record_type": pl.Utf8, "_pid": pl.Int64,
+                                            "_corr": pl.List(pl.Utf8), "_bad": pl.Boolean})
     layout = load_layout(fo.layout)
     if layout.format == "csv":
         rid, frame = fo.blocks[0]

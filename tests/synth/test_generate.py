@@ -16,10 +16,7 @@ from synth.home import generate
 
 REPO = Path(__file__).resolve().parents[2]
 INBOUND_TYPES = {name for name, lay in load_all_layouts().items() if lay.direction == "inbound"}
-# Portal submissions (DESIGN §1: IRG profile, EDE documents, DRA file, state plan, self-assessment, A&V survey)
-# are not part of the synthetic world (issue 4's list) and are not generated yet: named here so that any
-# other new inbound type without a generator still fails the test below.
-NOT_GENERATED = {"irg_profile_csv", "ede_manifest_csv", "dra_file", "state_plan_csv", "self_assessment_csv", "av_survey_csv"}
+DOCUMENT = "portal_document"      # EDE documents / state-plan attachments: opaque bytes, one truth row each
 
 
 def _files(home: Path) -> dict[str, bytes]:
@@ -49,7 +46,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
 
 def test_every_inbound_type_and_ready_markers(sample_home: Path) -> None:
     truth = pl.read_parquet(sample_home / "truth.parquet")
-    assert set(truth.get_column("layout").unique()) == INBOUND_TYPES - NOT_GENERATED
+    assert set(truth.get_column("layout").unique()) == INBOUND_TYPES | {DOCUMENT}
     data = [p for p in (sample_home / "inbound").rglob("*") if p.is_file() and p.suffix != ".done"]
     for path in data:
         done = path.with_name(path.name + ".done")
@@ -65,8 +62,11 @@ def test_files_validate_except_the_deliberately_bad_records(sample_home: Path) -
     truth = pl.read_parquet(sample_home / "truth.parquet")
     rejected_files = []
     for path in sorted(p for p in (sample_home / "inbound").rglob("*") if p.is_file() and p.suffix != ".done"):
-        result = validate_file(path)
         rows = truth.filter(pl.col("file") == path.name)
+        if rows.get_column("layout")[0] == DOCUMENT:                # not a layout file: named by its form
+            assert rows.height == 1 and not rows.get_column("expect_reject").any()
+            continue
+        result = validate_file(path)
         assert result.layout == rows.get_column("layout")[0], path.name
         assert result.records == rows.height, path.name            # truth has one row per line
         if result.file_status == "rejected":
@@ -110,3 +110,50 @@ def test_trailer_controls_agree(sample_home: Path, layout: str) -> None:
     for name in truth.get_column("path").unique().sort():
         result = validate_file(sample_home / name)
         assert not [e for e in result.file_errors if e["code"] == "CONTROL_MISMATCH"], name
+
+
+def test_portal_documents_named_by_their_forms(sample_home: Path) -> None:
+    """Every generated document is named (with its sha256) by an EDE manifest or state-plan form beside it."""
+    import hashlib
+    truth = pl.read_parquet(sample_home / "truth.parquet")
+    docs = truth.filter(pl.col("layout") == DOCUMENT).get_column("path").to_list()
+    assert docs
+    for rel in docs:
+        path = sample_home / rel
+        forms = " ".join(p.read_text() for p in path.parent.glob("*.csv"))
+        assert path.name in forms and hashlib.sha256(path.read_bytes()).hexdigest().upper() in forms, rel
+
+
+def test_eterminations_mostly_end_a_w4_spell_of_the_same_employer(sample_home: Path) -> None:
+    """True eTermination pairs exist: most termination notices (reason T) have a W-4 of the same person and
+    employer FEIN in the home's history; "never employed" notices (reason N) never do."""
+    truth = pl.read_parquet(sample_home / "truth.parquet").filter(pl.col("person_id").is_not_null())
+
+    def records(layout: str, fein: str) -> pl.DataFrame:
+        out = []
+        for path in truth.filter(pl.col("layout") == layout).get_column("path").unique().sort():
+            frame = pl.read_csv(sample_home / path, infer_schema=False) if path.endswith(".csv") else None
+            if frame is None:
+                continue
+            rows = truth.filter(pl.col("path") == path).sort("line")
+            frame = frame.with_row_index("line", offset=2).with_columns(pl.col("line").cast(pl.Int64))
+            out.append(frame.join(rows.select("line", "person_id"), on="line").select("person_id", pl.col(fein).alias("fein"), *(
+                ["termination_reason"] if layout == "etermination" else [])))
+        return pl.concat(out)
+
+    et = records("etermination", "employer_fein")
+    w4 = truth.filter(pl.col("layout").is_in(["ndnh_w4", "new_hire_csv"]) & (pl.col("record_type") == "W4"))
+    # the W-4 employer of each W-4 truth row: its submitter FEIN (EMP-…) or, for state directories, any FEIN
+    w4_files = w4.select("path").unique().get_column("path").to_list()
+    pairs = set()
+    for path in w4_files:
+        text = (sample_home / path).read_text().splitlines()
+        rows = truth.filter((pl.col("path") == path) & (pl.col("record_type") == "W4")).select("line", "person_id")
+        for line, pid in rows.iter_rows():
+            rec = text[line - 1]
+            pairs |= {(pid, fein) for fein in et.get_column("fein").unique().to_list() if fein and fein in rec}
+    paired = et.with_columns(pl.struct("person_id", "fein").map_elements(lambda r: (r["person_id"], r["fein"]) in pairs,
+                                                                         return_dtype=pl.Boolean).alias("pair"))
+    t = paired.filter(pl.col("termination_reason") == "T")
+    assert t.height >= 10 and t.get_column("pair").mean() > 0.6
+    assert not paired.filter(pl.col("termination_reason") == "N").get_column("pair").any()
