@@ -1,24 +1,24 @@
-"""`make bench`: every benchmark in turn; each appends its section to BENCHMARKS.md."""
+"""`make bench`: every benchmark in turn; each records its figures (BENCHMARKS.md or bench/*_RESULTS.md)."""
 from __future__ import annotations
 
 import importlib
 import sys
 
-BENCHES = ("bench.bench_ingest", "bench.bench_synth", "bench.bench_matchers", "bench.bench_cycle")
+BENCHES = (
+    ("bench.bench_ingest", []),
+    ("bench.bench_synth", []),
+    ("bench.bench_matchers", ["--febrl", "--splink", "--append"]),
+    ("bench.bench_matchers", ["--persons", "1000000", "--ssn-share", "0.0", "1.0", "--append"]),
+    ("bench.bench_cycle", []),
+    ("bench.bench_reports", []),
+)
 
 
 def main() -> None:
-    for name in BENCHES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            print(f"skip {name}: not present", file=sys.stderr)
-            continue
-        print(f"== {name}", file=sys.stderr)
-        sys.argv = [name]
-        module.main()
+    for name, args in BENCHES:
+        print(f"== {name} {' '.join(args)}", file=sys.stderr)
+        sys.argv = [name, *args]
+        importlib.import_module(name).main()
 
 
 if __name__ == "__main__":
