@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from synth.population import draw_employers
 from synth.reference import rng
 
 PAST_JOB_ID = 1_000_000_000
@@ -54,13 +55,7 @@ def past_spells(persons: pl.DataFrame, employers: pl.DataFrame, jobs: pl.DataFra
                             pl.col("work_state").repeat_by(pl.Series(n_sp)).alias("work_state")).explode("person_id", "work_state")
     spells = spells.drop_nulls("person_id")
     k = spells.height
-    employer_id = np.zeros(k, dtype=np.int64)
-    st_arr = spells.get_column("work_state").to_numpy()
-    for st in sorted(set(st_arr.tolist())):
-        rows = np.flatnonzero(st_arr == st)
-        cand = employers.filter((pl.col("emp_state") == st) | pl.col("multistate"))
-        w = cand.get_column("size").to_numpy()
-        employer_id[rows] = cand.get_column("employer_id").to_numpy()[g.choice(cand.height, size=len(rows), p=w / w.sum())]
+    employer_id = draw_employers(g, employers, spells.get_column("work_state").to_numpy())
     epoch = date(1970, 1, 1)
     start = (since - epoch).days + 1
     hire = start + g.integers(0, span, k)

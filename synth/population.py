@@ -180,6 +180,17 @@ def build_employers(n_persons: int, states: list[str], seed: int, rates: dict) -
     ], how="horizontal")
 
 
+def draw_employers(g: np.random.Generator, employers: pl.DataFrame, states: np.ndarray) -> np.ndarray:
+    """For each row, an employer of the row's state (or a multistate one), weighted by employer size."""
+    employer_id = np.zeros(len(states), dtype=np.int64)
+    for st in sorted(set(states.tolist())):
+        rows = np.flatnonzero(states == st)
+        cand = employers.filter((pl.col("emp_state") == st) | pl.col("multistate"))
+        w = cand.get_column("size").to_numpy()
+        employer_id[rows] = cand.get_column("employer_id").to_numpy()[g.choice(cand.height, size=len(rows), p=w / w.sum())]
+    return employer_id
+
+
 def build_jobs(persons: pl.DataFrame, employers: pl.DataFrame, seed: int, as_of: date, rates: dict) -> pl.DataFrame:
     er = rates["employment"]
     g = rng(seed, "jobs")
@@ -191,13 +202,7 @@ def build_jobs(persons: pl.DataFrame, employers: pl.DataFrame, seed: int, as_of:
     slots = pl.concat([workers.select("person_id", "state", "dob"),
                        workers.filter(pl.Series(second)).select("person_id", "state", "dob"),
                        workers.filter(pl.Series(third)).select("person_id", "state", "dob")])
-    employer_id = np.zeros(slots.height, dtype=np.int64)
-    st_arr = slots.get_column("state").to_numpy()
-    for st in sorted(set(st_arr.tolist())):
-        rows = np.flatnonzero(st_arr == st)
-        cand = employers.filter((pl.col("emp_state") == st) | pl.col("multistate"))
-        w = cand.get_column("size").to_numpy()
-        employer_id[rows] = cand.get_column("employer_id").to_numpy()[g.choice(cand.height, size=len(rows), p=w / w.sum())]
+    employer_id = draw_employers(g, employers, slots.get_column("state").to_numpy())
     jobs = slots.with_columns(pl.Series("employer_id", employer_id)).unique(["person_id", "employer_id"], maintain_order=True)
     k = jobs.height
     today = _days(as_of)
