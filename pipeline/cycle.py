@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import inbound, store
+from pipeline import errors, inbound, store
 from pipeline.disclosure import log_cycle_disclosures
 from pipeline.enforcement import run_enforcement
 from pipeline.faults import checkpoint
@@ -150,7 +150,7 @@ def _reason(con, row: tuple) -> dict:
             "status": status, "records": records,
             "codes": sorted({e[3] for e in errs}),
             "errors": [dict(zip(("line", "record_type", "field", "code", "message", "value"), e)) for e in errs],
-            "explanations": {c: CYCLE_CODES[c] for c in sorted({e[3] for e in errs}) if c in CYCLE_CODES}}
+            "explanations": {c: errors.render(c) for c in sorted({e[3] for e in errs}) if c in CYCLE_CODES}}
 
 
 def _archive(con, home: Path, cycle_id: str) -> None:

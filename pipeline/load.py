@@ -26,13 +26,8 @@ from pipeline.validate import ValidationResult, validate_file
 
 NDNH_ID_FACTOR = 10_000_000_000
 SOURCES = {"ndnh_w4": "H99", "new_hire_csv": "H99", "ndnh_qw": "H98", "ndnh_ui": "H97"}
-# File-level refusals made by the cycle (validation's own codes live in pipeline/error_codes.yaml).
-CYCLE_CODES = {
-    "UNREGISTERED_SUBMITTER": "the submitter is not registered in partners.yaml",
-    "FILE_TYPE_NOT_ALLOWED": "the submitter is not allowed to send this file type",
-    "TRANSMITTER_MISMATCH": "the header names a different transmitter than the inbound folder",
-    "DUPLICATE_FILE": "an identical file (same sha256) was already loaded; it was not loaded again",
-}
+# File-level refusals made by the cycle; their messages live with every other code in error_codes.yaml.
+CYCLE_CODES = ("UNREGISTERED_SUBMITTER", "FILE_TYPE_NOT_ALLOWED", "TRANSMITTER_MISMATCH", "DUPLICATE_FILE")
 
 
 @dataclass
@@ -64,7 +59,7 @@ class LoadContext:
 
 
 def _refusal(outcome: FileOutcome, code: str, detail: str = "") -> FileOutcome:
-    message = CYCLE_CODES[code] + (f" ({detail})" if detail else "")
+    message = errors.render(code) + (f" ({detail})" if detail else "")
     outcome.reasons.append({"line": 0, "record_type": "", "field": "", "code": code, "message": message,
                             "value": "", "severity": "E"})
     outcome.status = "duplicate" if code == "DUPLICATE_FILE" else "rejected"
