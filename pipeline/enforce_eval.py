@@ -84,6 +84,11 @@ def _etermination(con, cycle: str, truth: pl.DataFrame) -> dict:
     true = et.filter(pl.col("person_id").is_not_null()).select("left_id", "person_id", "employer_fein").join(
         w4.filter(pl.col("person_id").is_not_null()), on=["person_id", "employer_fein"]
     ).join(registered, on="person_id", how="semi")
+    # Scored per notice: right when it reached the true person's W-4 history at that employer (any one of
+    # the person's W-4s there; a person rehired by the same employer has several).
+    as_person = w4.select("right_id", pl.col("person_id").cast(pl.Utf8).fill_null("unknown"))
+    pred = pred.join(as_person, on="right_id", how="left").select("left_id", pl.col("person_id").alias("right_id"))
+    true = true.select("left_id", pl.col("person_id").cast(pl.Utf8).alias("right_id"))
     return {"etermination": pair_metrics(pred, true)}
 
 
