@@ -197,10 +197,10 @@ def _file_error(result: ValidationResult, code: str, line: int = 1, record_type:
     return errors.reject_row(result.file, line, record_type, field_name, code, **detail)
 
 
-def _tally_types(result: ValidationResult, batch: pl.DataFrame, key: str) -> None:
+def _count_read(result: ValidationResult, batch: pl.DataFrame) -> None:
     for record_type, n in batch.group_by(RECORD_TYPE).len().iter_rows():
         counts = result.by_record_type.setdefault(record_type or "unknown", {"read": 0, "accepted": 0})
-        counts[key] += n
+        counts["read"] += n
 
 
 @dataclass
@@ -226,7 +226,7 @@ class _FixedRun:
         if self.state.header_ok is None and not self._header_first(lines):
             return
         self.tally.add(lines)
-        _tally_types(self.result, lines, "read")
+        _count_read(self.result, lines)
         self.rejects.append(_line_rejects(lines, self.layout, self.result.file))
         good = lines.filter(pl.col(LINE_CODE).is_null())
         for record in self.layout.records:
