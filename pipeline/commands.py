@@ -27,9 +27,11 @@ def _layouts() -> dict[str, Layout]:
 
 
 def _layout_or_none(name: str | None) -> Layout | None:
+    """The named layout, or None to detect it; a broken layouts/ folder is a configuration error either way."""
+    layouts = _layouts()
     if name is None:
         return None
-    if name not in _layouts():
+    if name not in layouts:
         fail(f"unknown layout '{name}'; `fpls layouts` lists them", Exit.USAGE)
     return load_layout(name)
 
@@ -96,7 +98,6 @@ def validate(
     """Detect, read and validate one file without loading it. Exit 0 if accepted, 65 if rejected whole."""
     from pipeline.validate import validate_file
     chosen = _layout_or_none(layout)
-    _layouts()
     result = validate_file(_existing(file), chosen)
     if rejects:
         pl.concat([pl.DataFrame(result.file_errors, schema=result.rejects.schema), result.rejects]).write_csv(rejects)
@@ -117,7 +118,6 @@ def read(
     """Decode any known fixed-width or CSV file (inbound or outbound) to named columns."""
     from pipeline.decode import decode_file
     chosen = _layout_or_none(layout)
-    _layouts()
     try:
         frame = decode_file(_existing(file), chosen, record)
     except LookupError as exc:

@@ -8,10 +8,9 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import store
 from pipeline.layouts import load_all_layouts
 from tests.pipeline.cycle.builder import PARTNERS, build_home, put
-from tests.pipeline.cycle.conftest import run_home
+from tests.pipeline.cycle.conftest import query_store, run_home
 from tests.support import csv_text, minimal_file, valid_row
 
 EXAMPLES = int(os.environ.get("FPLS_SOAK_EXAMPLES", "3"))   # `make soak` raises it
@@ -82,12 +81,8 @@ def test_malformed_files_in_a_cycle(tmp_path_factory, data):
     (home / "partners.yaml").write_text(json.dumps({"partners": list(partners.values())}))
     proc = run_home(home)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
-    con = store.connect(home, read_only=True)
-    try:
-        ledger = {(s, f): (st_, r, a, j) for s, f, st_, r, a, j in con.execute(
-            "SELECT submitter, file_name, status, records, accepted, rejected FROM file_ledger").fetchall()}
-    finally:
-        con.close()
+    rows = query_store(home, "SELECT submitter, file_name, status, records, accepted, rejected FROM file_ledger")
+    ledger = {(s, f): (st_, r, a, j) for s, f, st_, r, a, j in rows.iter_rows()}
     for submitter, name in dropped:
         status, records, accepted, rejected = ledger[(submitter, name)]
         assert records == accepted + rejected, (name, records, accepted, rejected)

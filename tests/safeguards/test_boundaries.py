@@ -7,6 +7,7 @@ import polars as pl
 
 from pipeline import store
 from pipeline.decode import decode_file
+from tests.pipeline.cycle.conftest import query_store
 
 HOME_AREAS = ("outbound", "archive", "quarantine", "reports", "logs", "work")
 
@@ -26,11 +27,7 @@ def test_state_responses_only_concern_that_state(sample_cycle):
 
 
 def _ledger(home) -> pl.DataFrame:
-    con = store.connect(home, read_only=True)
-    try:
-        return store.frame(con, "SELECT submitter, file_name FROM file_ledger")
-    finally:
-        con.close()
+    return query_store(home, "SELECT submitter, file_name FROM file_ledger")
 
 
 def test_acks_only_name_the_recipients_own_files(sample_cycle):

@@ -7,15 +7,12 @@ import polars as pl
 
 from pipeline import store
 from pipeline.disclosure import file_disclosures, log_cycle_disclosures
+from tests.pipeline.cycle.conftest import query_store
 from tests.safeguards.conftest import fpls
 
 
 def _log(home) -> pl.DataFrame:
-    con = store.connect(home, read_only=True)
-    try:
-        return store.frame(con, "SELECT * FROM disclosures")
-    finally:
-        con.close()
+    return query_store(home, "SELECT * FROM disclosures")
 
 
 def test_every_person_record_in_outbound_is_logged(sample_cycle):
@@ -55,12 +52,8 @@ def test_audit_by_person_masks_and_answers(sample_cycle):
 
 def test_family_violence_addresses_never_reach_another_state(sample_cycle):
     home = sample_cycle["home"]
-    con = store.connect(home, read_only=True)
-    try:
-        fv = store.frame(con, """SELECT DISTINCT state, verified_ssn FROM fcr_persons
-                                 WHERE family_violence = 'FV' AND verified_ssn IS NOT NULL""")
-    finally:
-        con.close()
+    fv = query_store(home, """SELECT DISTINCT state, verified_ssn FROM fcr_persons
+                              WHERE family_violence = 'FV' AND verified_ssn IS NOT NULL""")
     log = _log(home).filter(pl.col("layout") == "fcr_response")
     leaked = log.join(fv, left_on="person_key", right_on="verified_ssn").filter(
         (pl.col("recipient") != pl.col("state"))

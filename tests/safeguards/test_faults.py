@@ -18,7 +18,7 @@ from polars.testing import assert_frame_equal
 from pipeline import store
 from pipeline.inbound import ready_files
 from tests.pipeline.cycle.builder import build_home, put, w4, w4_file
-from tests.pipeline.cycle.conftest import dump_store, run_home, tree_bytes
+from tests.pipeline.cycle.conftest import dump_store, query_store, run_home, tree_bytes
 
 CYCLES = ("2026-11-02", "2026-11-09")
 AREAS = ("outbound", "archive", "quarantine", "inbound")
@@ -120,9 +120,6 @@ def test_done_marker_before_the_data_is_complete(tmp_path):
     writer.join()
     assert path not in ready, "a file still growing between polls must not be claimed"
     _run_ok(home, CYCLES[1])                                                # the next cycle takes it whole
-    con = store.connect(home, read_only=True)
-    try:
-        row = con.execute("SELECT status, records, accepted FROM file_ledger WHERE file_name = 'w4_ks_000009.dat'").fetchone()
-    finally:
-        con.close()
+    row = query_store(home, "SELECT status, records, accepted FROM file_ledger "
+                            "WHERE file_name = 'w4_ks_000009.dat'").row(0)
     assert row == ("loaded", 3, 3), row

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline import store
+from tests.pipeline.cycle.conftest import query_store
 
 SSN_SHAPES = re.compile(r"(?<!\d)(\d{3})-?(\d{2})-?(\d{4})(?!\d)")
 # Everything a person reads; quarantine keeps the submitter's original bytes, so only its reasons count.
@@ -11,13 +11,9 @@ SCANNED = (("logs", "*"), ("reports", "*"), ("quarantine", "*.reason.json"))
 
 
 def _cycle_ssns(home) -> set[str]:
-    con = store.connect(home, read_only=True)
-    try:
-        rows = con.execute("""SELECT ssn FROM ssa_master UNION SELECT ssn FROM fcr_person_input
-                              UNION SELECT ssn FROM ndnh UNION SELECT verified_ssn FROM fcr_persons""").fetchall()
-    finally:
-        con.close()
-    return {r[0] for r in rows if r[0]}
+    rows = query_store(home, """SELECT ssn FROM ssa_master UNION SELECT ssn FROM fcr_person_input
+                                UNION SELECT ssn FROM ndnh UNION SELECT verified_ssn FROM fcr_persons""")
+    return set(rows["ssn"].drop_nulls())
 
 
 def _leaks(text: str, ssns: set[str]) -> set[str]:

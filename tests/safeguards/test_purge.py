@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import json
 
-from pipeline import store
 from tests.pipeline.cycle.builder import build_home, put, w4, w4_file
-from tests.pipeline.cycle.conftest import fpls, run_home
+from tests.pipeline.cycle.conftest import fpls, query_store, run_home
 
 OLD, NEW = "2024-06-03", "2026-11-02"
 
@@ -24,12 +23,8 @@ def test_purge_removes_what_has_outlived_its_purpose(tmp_path):
 
     assert not list((home / "archive").glob(old_cycle)) and not list((home / "outbound").glob(f"*/{old_cycle}"))
     assert list((home / "archive").glob("20261102-01")), "the recent cycle stays"
-    con = store.connect(home, read_only=True)
-    try:
-        received = {r[0].isoformat() for r in con.execute("SELECT DISTINCT received FROM ndnh").fetchall()}
-        logged = con.execute("SELECT kind, sum(items) FROM purge_log GROUP BY kind").fetchall()
-    finally:
-        con.close()
+    received = {d.isoformat() for d in query_store(home, "SELECT DISTINCT received FROM ndnh")["received"]}
+    logged = query_store(home, "SELECT kind, sum(items) FROM purge_log GROUP BY kind").rows()
     assert received == {NEW}, received
     ndnh = next(r for r in removed if r["kind"] == "ndnh")
     assert ndnh["items"] > 0 and dict(logged)["ndnh"] == ndnh["items"]

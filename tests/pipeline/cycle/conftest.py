@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 import subprocess
 import sys
 from pathlib import Path
@@ -28,14 +29,29 @@ def run_home(home: Path, fault: str | None = None, as_of: str = AS_OF, *extra: s
     return fpls("run", "--home", str(home), "--as-of", as_of, *extra, fault=fault)
 
 
-def dump_store(home: Path) -> dict:
-    """Every store table as a polars frame (to compare two homes)."""
+@contextmanager
+def read_store(home: Path):
+    """A read-only connection to a home's store, closed afterwards."""
     from pipeline import store
     con = store.connect(home, read_only=True)
     try:
-        return store.dump_tables(con)
+        yield con
     finally:
         con.close()
+
+
+def query_store(home: Path, sql: str, params: list | None = None):
+    """One query over a home's store as a polars frame."""
+    from pipeline import store
+    with read_store(home) as con:
+        return store.frame(con, sql, params)
+
+
+def dump_store(home: Path) -> dict:
+    """Every store table as a polars frame (to compare two homes)."""
+    from pipeline import store
+    with read_store(home) as con:
+        return store.dump_tables(con)
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
