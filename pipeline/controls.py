@@ -11,7 +11,7 @@ import polars as pl
 
 from pipeline.layouts import Control, Layout
 
-LINE, RECORD_TYPE = "line", "record_type"
+LINE, LINE_NO, RECORD_TYPE = "line", "line_no", "record_type"
 
 
 def _slice(layout: Layout, record_id: str, name: str) -> pl.Expr:
@@ -29,6 +29,20 @@ def _tally_expr(layout: Layout, c: Control) -> pl.Expr:
     return keep.sum()
 
 
+def _typed_tally_expr(c: Control, record_id: str, schema: pl.Schema) -> pl.Expr:
+    """`_tally_expr` over typed field columns of one record type's rows."""
+    if record_id != (c.sum_record or record_id) or (not c.sum_record and record_id not in c.count):
+        return pl.lit(0, dtype=pl.Int64)
+    keep = pl.col(LINE_NO).is_not_null()          # a column, so that the sum counts rows
+    for name, value in c.where:
+        keep = keep & (pl.col(name).cast(pl.Utf8).str.strip_chars(" ") == value)
+    if not c.sum_record:
+        return keep.sum()
+    col = pl.col(c.sum_field)
+    value = col if schema[c.sum_field].is_integer() else col.str.strip_chars(" ").cast(pl.Int64, strict=False)
+    return value.filter(keep).sum()
+
+
 def describe(c: Control) -> str:
     what = f"sum of {c.sum_record}.{c.sum_field}" if c.sum_record else f"count of {'/'.join(c.count)}"
     return what + "".join(f" where {k}={v}" for k, v in c.where)
@@ -44,6 +58,14 @@ class ControlTally:
         if not self.layout.controls:
             return
         row = lines.select([_tally_expr(self.layout, c).alias(str(i)) for i, c in enumerate(self.layout.controls)]).row(0)
+        self.totals = [a + int(b or 0) for a, b in zip(self.totals or [0] * len(row), row, strict=True)]
+
+    def add_records(self, record_id: str, frame: pl.DataFrame) -> None:
+        """Accumulate rows of one record type already cut into typed fields (the compiled scanner's)."""
+        if not self.layout.controls or frame.is_empty():
+            return
+        row = frame.select([_typed_tally_expr(c, record_id, frame.schema).alias(str(i))
+                            for i, c in enumerate(self.layout.controls)]).row(0)
         self.totals = [a + int(b or 0) for a, b in zip(self.totals or [0] * len(row), row, strict=True)]
 
     def mismatches(self, declared: dict[str, dict]) -> list[tuple[Control, object, int]]:

@@ -23,38 +23,58 @@ BATCH_ROWS = 250_000
 SEPARATOR_CANDIDATES = (b"\x1f", b"\x1e", b"\x1d", b"\x1c", b"\x01", b"\x02", b"\x03", b"\x04")
 
 
+def _absent_byte_in(data) -> str | None:
+    return next((c.decode() for c in SEPARATOR_CANDIDATES if data.find(c) < 0), None)
+
+
 def _absent_byte(path: Path) -> str | None:
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return next((c.decode() for c in SEPARATOR_CANDIDATES if data.find(c) < 0), None)
+        return _absent_byte_in(data)
 
 
-def _scan_lines(path: Path, separator: str) -> pl.LazyFrame:
-    return pl.scan_csv(
-        path, has_header=False, separator=separator, quote_char=None, schema={LINE: pl.Utf8},
-        encoding="utf8-lossy", raise_if_empty=False,
-    ).with_row_index(LINE_NO, offset=1).with_columns(pl.col(LINE_NO).cast(pl.Int64))
+def _line_options(separator: str) -> dict:
+    return dict(has_header=False, separator=separator, quote_char=None, schema={LINE: pl.Utf8},
+                encoding="utf8-lossy", raise_if_empty=False)
 
 
-def _split_lines(path: Path, batch_rows: int) -> Iterator[pl.DataFrame]:
-    """Fallback for junk holding every candidate byte: split in Python, same result shape."""
-    lines = path.read_bytes().split(b"\n")
+def _scan_lines(path: Path, separator: str, skip: int) -> pl.LazyFrame:
+    return pl.scan_csv(path, **_line_options(separator)).with_row_index(LINE_NO, offset=1).with_columns(
+        pl.col(LINE_NO).cast(pl.Int64)).slice(skip)
+
+
+def _python_lines(data: bytes) -> list[str | None]:
+    """Fallback for junk holding every candidate byte: split in Python, decoded as the scanner does."""
+    lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
-    texts = [ln.removesuffix(b"\r").decode("utf-8", "replace") or None for ln in lines]
-    for start in range(0, len(texts), batch_rows):
+    return [ln.removesuffix(b"\r").decode("utf-8", "replace") or None for ln in lines]
+
+
+def _split_lines(path: Path, batch_rows: int, skip: int) -> Iterator[pl.DataFrame]:
+    texts = _python_lines(path.read_bytes())
+    for start in range(skip, len(texts), batch_rows):
         yield pl.DataFrame({LINE_NO: pl.Series(range(start + 1, start + 1 + len(texts[start:start + batch_rows])),
                                                dtype=pl.Int64), LINE: texts[start:start + batch_rows]})
 
 
-def iter_line_batches(path: Path, batch_rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
-    """Yield frames of (line_no, line): 1-based physical line numbers; a blank line is null."""
+def lines_from_bytes(data: bytes) -> pl.Series:
+    """Newline-ended lines held in memory, decoded exactly as `iter_line_batches` decodes a file's."""
+    separator = _absent_byte_in(data)
+    if separator is None:
+        return pl.Series(LINE, _python_lines(data), dtype=pl.Utf8)
+    return pl.read_csv(data, **_line_options(separator)).get_column(LINE)
+
+
+def iter_line_batches(path: Path, batch_rows: int = BATCH_ROWS, skip: int = 0) -> Iterator[pl.DataFrame]:
+    """Yield frames of (line_no, line): 1-based physical line numbers; a blank line is null.
+    `skip` lines at the start are not yielded (numbering still counts them)."""
     if path.stat().st_size == 0:
         return
     separator = _absent_byte(path)
     if separator is None:
-        yield from _split_lines(path, batch_rows)
+        yield from _split_lines(path, batch_rows, skip)
         return
-    yield from _scan_lines(path, separator).collect_batches(chunk_size=batch_rows)
+    yield from _scan_lines(path, separator, skip).collect_batches(chunk_size=batch_rows)
 
 
 def first_line(path: Path, limit: int = 65536) -> str:

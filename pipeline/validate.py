@@ -23,7 +23,8 @@ from pipeline.read import (BATCH_ROWS, LINE, LINE_NO, detect_layout, iter_line_b
 from pipeline.schema import REQUIRED_CHECK, record_schema, row_is_valid, typed_columns
 
 Sink = Callable[[str, pl.DataFrame], None]
-RECORD_TYPE, LINE_CODE = "record_type", "line_code"
+RECORD_TYPE, LINE_CODE, CLEAN = "record_type", "line_code", "clean"
+COMPILED_MIN_BYTES = 4 << 20     # below this, loading the compiled scanner costs more than it saves
 
 
 @dataclass
@@ -139,25 +140,34 @@ class _FixedState:
 
 
 def _line_codes(batch: pl.DataFrame, layout: Layout, state: _FixedState) -> pl.DataFrame:
-    """Classify each line and give the first line-level problem, if any (vectorised)."""
+    """Classify each line and give the first line-level problem, if any (vectorised).
+
+    Lines the compiled scanner passed (CLEAN, pipeline/fixedscan.py) arrive without their text and
+    already typed; only the checks that depend on where a line stands apply to them."""
     line = pl.col(LINE)
     headers = [r.id for r in layout.by_role("header")]
     trailers = [r.id for r in layout.by_role("trailer")]
-    batch = batch.with_columns(record_type_expr(layout).alias(RECORD_TYPE))
+    if CLEAN not in batch.columns:
+        batch = batch.with_columns(pl.lit(False).alias(CLEAN), pl.lit(None, pl.Utf8).alias(RECORD_TYPE))
+    batch = batch.with_columns(
+        pl.when(CLEAN).then(pl.col(RECORD_TYPE)).otherwise(record_type_expr(layout)).alias(RECORD_TYPE))
     if state.trailer_line is None:
         found = batch.filter(pl.col(RECORD_TYPE).is_in(trailers)).get_column(LINE_NO)
         state.trailer_line = int(found.min()) if len(found) else None
     after = pl.lit(False) if state.trailer_line is None else pl.col(LINE_NO) > state.trailer_line
-    code = (
+    misplaced = pl.col(RECORD_TYPE).is_in(headers) & (pl.col(LINE_NO) != 1)
+    none = pl.lit(None, dtype=pl.Utf8)
+    text_code = (
         pl.when(line.is_null() | (line.str.strip_chars() == "")).then(pl.lit("BLANK_LINE"))
         .when(line.str.len_bytes() != line.str.len_chars()).then(pl.lit("NON_ASCII"))
         .when(after).then(pl.lit("AFTER_TRAILER"))
         .when(pl.col(RECORD_TYPE).is_null()).then(pl.lit("UNKNOWN_RECORD"))
-        .when(pl.col(RECORD_TYPE).is_in(headers) & (pl.col(LINE_NO) != 1)).then(pl.lit("MISPLACED_HEADER"))
+        .when(misplaced).then(pl.lit("MISPLACED_HEADER"))
         .when(line.str.len_bytes() != layout.record_length).then(pl.lit("LINE_LENGTH"))
-        .otherwise(pl.lit(None, dtype=pl.Utf8))
+        .otherwise(none)
     )
-    return batch.with_columns(code.alias(LINE_CODE))
+    place_code = pl.when(after).then(pl.lit("AFTER_TRAILER")).when(misplaced).then(pl.lit("MISPLACED_HEADER")).otherwise(none)
+    return batch.with_columns(pl.when(CLEAN).then(place_code).otherwise(text_code).alias(LINE_CODE))
 
 
 def _line_rejects(batch: pl.DataFrame, layout: Layout, file: str) -> pl.DataFrame:
@@ -218,21 +228,29 @@ class _FixedRun:
     def __post_init__(self) -> None:
         self.tally = ControlTally(self.layout)
 
-    def batch(self, lines: pl.DataFrame) -> None:
+    def batch(self, lines: pl.DataFrame, scans: dict | None = None) -> None:
+        """One batch of lines; `scans` holds, per record, the rows the compiled scanner found clean."""
         self.result.records += lines.height
         if self.state.header_ok is False:
             return
         lines = _line_codes(lines, self.layout, self.state)
         if self.state.header_ok is None and not self._header_first(lines):
             return
-        self.tally.add(lines)
+        scans = scans or {}
+        self.tally.add(lines.filter(~pl.col(CLEAN)))
+        for record_id, scan in scans.items():
+            self.tally.add_records(record_id, scan.accepted)
         _count_read(self.result, lines)
         self.rejects.append(_line_rejects(lines, self.layout, self.result.file))
         good = lines.filter(pl.col(LINE_CODE).is_null())
         for record in self.layout.records:
-            part = good.filter(pl.col(RECORD_TYPE) == record.id)
-            if not part.is_empty():
-                self._records(record, part)
+            part = good.filter((pl.col(RECORD_TYPE) == record.id) & ~pl.col(CLEAN))
+            accepted, rejects = (validate_records(slice_fields(part, record, keep_filler=True), record, self.result.file)
+                                 if not part.is_empty() else (None, errors.empty_rejects()))
+            if record.id in scans:
+                accepted = _with_clean(accepted, scans[record.id].accepted, lines)
+            if accepted is not None:
+                self._take(record, accepted, rejects)
 
     def _header_first(self, lines: pl.DataFrame) -> bool:
         header = self.layout.header
@@ -242,8 +260,7 @@ class _FixedRun:
             self.result.reject_file(_file_error(self.result, "HEADER_MISSING", record_type=header.id))
         return self.state.header_ok
 
-    def _records(self, record: Record, part: pl.DataFrame) -> None:
-        accepted, rejects = validate_records(slice_fields(part, record, keep_filler=True), record, self.result.file)
+    def _take(self, record: Record, accepted: pl.DataFrame, rejects: pl.DataFrame) -> None:
         self.rejects.append(rejects)
         self.result.by_record_type[record.id]["accepted"] += accepted.height
         self.result.accepted += accepted.height
@@ -285,10 +302,36 @@ class _FixedRun:
                 detail=f"{declared}, the file holds {actual} ({describe(control)})"))
 
 
-def _validate_fixed(path: Path, layout: Layout, sink: Sink, batch_rows: int) -> ValidationResult:
+def _with_clean(checked: pl.DataFrame | None, clean: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """The scanner's clean rows (less those rejected for where they stand) with the rows pandera passed."""
+    placed = lines.filter(pl.col(CLEAN) & pl.col(LINE_CODE).is_not_null())
+    if not placed.is_empty():
+        clean = clean.join(placed.select(LINE_NO), on=LINE_NO, how="anti")
+    if checked is None or checked.is_empty():
+        return clean
+    return pl.concat([clean, checked]).sort(LINE_NO)
+
+
+def _line_batches(path: Path, layout: Layout, batch_rows: int, compiled: bool):
+    """(lines, scans) pairs: compiled scans while the file is uniform, then plain line batches."""
+    skip = 0
+    if compiled:
+        from pipeline.fixedscan import ResumeLineReader, iter_scanned
+        for item in iter_scanned(path, layout, batch_rows):
+            if isinstance(item, ResumeLineReader):
+                skip = item.line - 1
+                break
+            yield item.lines, item.scans
+        else:
+            return
+    for lines in iter_line_batches(path, batch_rows, skip=skip):
+        yield lines, None
+
+
+def _validate_fixed(path: Path, layout: Layout, sink: Sink, batch_rows: int, compiled: bool) -> ValidationResult:
     run = _FixedRun(path, layout, sink, ValidationResult(path.name, layout.name))
-    for lines in iter_line_batches(path, batch_rows):
-        run.batch(lines)
+    for lines, scans in _line_batches(path, layout, batch_rows, compiled):
+        run.batch(lines, scans)
     return run.finish()
 
 
@@ -329,9 +372,11 @@ def _ignore(record_id: str, frame: pl.DataFrame) -> None:
 
 
 def validate_file(path: Path | str, layout: Layout | None = None, sink: Sink | None = None,
-                  batch_rows: int = BATCH_ROWS) -> ValidationResult:
+                  batch_rows: int = BATCH_ROWS, compiled: bool | None = None) -> ValidationResult:
     """Validate one file. `sink(record_id, frame)` receives accepted typed records batch by batch;
-    if the result's file_status is 'rejected' the caller must discard what the sink received."""
+    if the result's file_status is 'rejected' the caller must discard what the sink received.
+    `compiled` chooses the compiled fixed-width scanner (default: for files of 4 MiB and more); both
+    ways give the same result."""
     path = Path(path)
     layout = layout or detect_layout(path)
     name = layout.name if layout else ""
@@ -346,6 +391,8 @@ def validate_file(path: Path | str, layout: Layout | None = None, sink: Sink | N
     if layout.format == "csv":
         result = _validate_csv(path, layout, sink or _ignore)
     else:
-        result = _validate_fixed(path, layout, sink or _ignore, batch_rows)
+        if compiled is None:
+            compiled = path.stat().st_size >= COMPILED_MIN_BYTES
+        result = _validate_fixed(path, layout, sink or _ignore, batch_rows, compiled)
     _check_reject_rate(result, layout)
     return result

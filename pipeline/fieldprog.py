@@ -1,0 +1,165 @@
+"""A record layout compiled to flat arrays for the compiled fixed-width scanner (pipeline/fixedscan.py).
+
+Every value check of `pipeline.schema.field_rules` is restated here. A field's type becomes a byte
+class the scanner tests with plain range compares (which the compiler turns into SIMD): alpha
+[A-Z -], alnum (printable, no lower case), digits (numeric, amount, date; a date also needs 8 of them
+and a real calendar day). A `pattern` becomes a *program*: a sequence of items (allowed bytes, min
+repeat, max repeat), translated from Python's own regex parser when it is a plain sequence of byte
+classes in which only the last item varies in length (`^\\d{9}$`, `^[A-Z]{2}$`, `^.{2,}$`,
+`^[A-Z]\\d{2}$`). A pattern outside that subset is not guessed at: the field is marked
+`needs_polars` and its rows are checked by the polars expression instead.
+
+The compiled checks only ever need to be *at least as strict* as the polars/pandera ones: a row the
+scanner is unsure of is handed to the ordinary path, which has the last word.
+"""
+from __future__ import annotations
+
+import re._parser as sre
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from pipeline.layouts import Record
+
+UNBOUNDED = 1 << 30
+OUT_NONE, OUT_TEXT, OUT_DATE, OUT_AMOUNT = 0, 1, 2, 3
+CLASS_ANY, CLASS_ALPHA, CLASS_ALNUM, CLASS_DIGITS = 0, 1, 2, 3
+TYPE_CLASS = {"alpha": CLASS_ALPHA, "alnum": CLASS_ALNUM, "numeric": CLASS_DIGITS, "amount": CLASS_DIGITS,
+              "date": CLASS_DIGITS}
+
+
+def _byte_set(chars: str) -> np.ndarray:
+    table = np.zeros(256, dtype=np.bool_)
+    table[list(chars.encode())] = True
+    return table
+
+
+PRINTABLE = "".join(map(chr, range(0x20, 0x7F)))
+DIGITS = "0123456789"
+_CATEGORIES = {sre.CATEGORY_DIGIT: DIGITS, sre.CATEGORY_SPACE: " ", sre.CATEGORY_WORD: None}
+
+Item = tuple[np.ndarray, int, int]
+
+
+def _class_table(op, av) -> np.ndarray | None:
+    """The printable bytes one regex atom accepts (only printable bytes ever reach a program)."""
+    if op is sre.LITERAL:
+        return _byte_set(chr(av)) if 0x20 <= av < 0x7F else None
+    if op is sre.ANY:
+        return _byte_set(PRINTABLE)
+    if op is not sre.IN:
+        return None
+    table, negate = np.zeros(256, dtype=np.bool_), False
+    for kind, value in av:
+        if kind is sre.NEGATE:
+            negate = True
+        elif kind is sre.LITERAL:
+            table[value] = True
+        elif kind is sre.RANGE:
+            table[value[0]:value[1] + 1] = True
+        elif kind is sre.CATEGORY and _CATEGORIES.get(value):
+            table |= _byte_set(_CATEGORIES[value])
+        else:
+            return None
+    return (~table & _byte_set(PRINTABLE)) if negate else (table & _byte_set(PRINTABLE))
+
+
+def pattern_items(pattern: str) -> list[Item] | None:
+    """`^a b{2} c{1,5}$` → [(table, 1, 1), (table, 2, 2), (table, 1, 5)], or None if outside the subset."""
+    try:
+        parsed = list(sre.parse(pattern))
+    except re.error:
+        return None
+    if not parsed or parsed[0] != (sre.AT, sre.AT_BEGINNING):
+        return None
+    body, anchored = parsed[1:], bool(parsed) and parsed[-1] == (sre.AT, sre.AT_END)
+    body = body[:-1] if anchored else body
+    items: list[Item] = []
+    for op, av in body:
+        lo, hi, (op, av) = (av[0], av[1], av[2][0]) if op is sre.MAX_REPEAT and len(av[2]) == 1 else (1, 1, (op, av))
+        table = _class_table(op, av)
+        if table is None or (items and items[-1][1] != items[-1][2]):
+            return None
+        items.append((table, lo, UNBOUNDED if hi is sre.MAXREPEAT else hi))
+    if not anchored:
+        if items and items[-1][1] != items[-1][2]:
+            return None
+        items.append((_byte_set(PRINTABLE), 0, UNBOUNDED))
+    return items
+
+
+@dataclass(frozen=True)
+class RecordProgram:
+    """Flat arrays the scanner reads; index f runs over `record.fields` in order."""
+
+    start: np.ndarray          # int64, 0-based
+    width: np.ndarray
+    required: np.ndarray       # bool
+    byte_class: np.ndarray     # CLASS_* of the field's type
+    out_kind: np.ndarray       # OUT_*
+    out_slot: np.ndarray       # position in the text / date / amount outputs
+    item_lo: np.ndarray        # the pattern of field f: items item_lo[f] .. item_hi[f] (none: lo == hi)
+    item_hi: np.ndarray
+    item_min: np.ndarray
+    item_max: np.ndarray
+    tables: np.ndarray         # (items, 256) bool
+    code_lo: np.ndarray        # allowed values of field f: code_lo[f] .. code_hi[f] (none: lo == hi == -1)
+    code_hi: np.ndarray
+    code_bytes: np.ndarray     # (codes, max length) uint8
+    code_len: np.ndarray
+    is_date: np.ndarray        # bool
+    is_filler: np.ndarray      # bool
+    rules: tuple[tuple[int, ...], ...]    # any_of rules as field indexes
+    needs_polars: tuple[str, ...]         # fields whose pattern the scanner cannot run
+    n_out: tuple[int, int, int]           # how many text, date, amount outputs
+
+
+def _program(f) -> list[Item] | None:
+    """The field's pattern as items ([] when it has none); None when it must be left to polars."""
+    return pattern_items(f.pattern) if f.pattern else []
+
+
+def _out_kind(f) -> int:
+    return {"filler": OUT_NONE, "date": OUT_DATE, "amount": OUT_AMOUNT}.get(f.type, OUT_TEXT)
+
+
+@cache
+def compile_record(record: Record) -> RecordProgram:
+    ints = lambda xs: np.asarray(xs, dtype=np.int64)
+    item_lo, item_hi, items, codes, code_lo, code_hi = [], [], [], [], [], []
+    out_kind, out_slot, slots, polars_only = [], [], [0, 0, 0, 0], []
+    for f in record.fields:
+        program = _program(f)
+        if program is None:
+            polars_only.append(f.name)
+        item_lo.append(len(items))
+        items += program or []
+        item_hi.append(len(items))
+        if f.type == "code" and not all(v.isascii() and v.isprintable() for v in f.values):
+            raise ValueError(f"{record.id}.{f.name}: code values must be printable ASCII")
+        code_lo.append(len(codes) if f.type == "code" else -1)
+        codes += [v.encode() for v in f.values] if f.type == "code" else []
+        code_hi.append(len(codes) if f.type == "code" else -1)
+        kind = _out_kind(f)
+        out_kind.append(kind)
+        out_slot.append(slots[kind])
+        slots[kind] += 1
+    width = max([len(c) for c in codes] + [1])
+    code_bytes = np.zeros((len(codes), width), dtype=np.uint8)
+    for i, c in enumerate(codes):
+        code_bytes[i, :len(c)] = np.frombuffer(c, dtype=np.uint8)
+    names = [f.name for f in record.fields]
+    return RecordProgram(
+        start=ints([f.start - 1 for f in record.fields]), width=ints([f.length for f in record.fields]),
+        required=np.array([f.required for f in record.fields], dtype=np.bool_),
+        byte_class=ints([TYPE_CLASS.get(f.type, CLASS_ANY) for f in record.fields]),
+        out_kind=ints(out_kind), out_slot=ints(out_slot), item_lo=ints(item_lo), item_hi=ints(item_hi), item_min=ints([i[1] for i in items]),
+        item_max=ints([i[2] for i in items]),
+        tables=np.stack([i[0] for i in items]) if items else np.zeros((0, 256), dtype=np.bool_),
+        code_lo=ints(code_lo), code_hi=ints(code_hi), code_bytes=code_bytes, code_len=ints([len(c) for c in codes]),
+        is_date=np.array([f.type == "date" for f in record.fields], dtype=np.bool_),
+        is_filler=np.array([f.type == "filler" for f in record.fields], dtype=np.bool_),
+        rules=tuple(tuple(names.index(n) for n in r.any_of) for r in record.rules),
+        needs_polars=tuple(polars_only), n_out=(slots[OUT_TEXT], slots[OUT_DATE], slots[OUT_AMOUNT]),
+    )

@@ -1,0 +1,117 @@
+"""The compiled fixed-width scanner must change nothing but speed: on any bytes, validating with it and
+without it gives the same result, the same rejects and the same accepted frames."""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from pipeline.fieldprog import compile_record, pattern_items
+from pipeline.fixedscan import _program_ok
+from pipeline.layouts import load_all_layouts
+from pipeline.read import detect_layout
+from pipeline.validate import validate_file
+from tests.support import minimal_file, valid_row
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXED = [lay for lay in load_all_layouts().values() if lay.format == "fixed"]
+INBOUND = [lay for lay in FIXED if lay.direction == "inbound"]
+FUZZ = settings(max_examples=int(os.environ.get("FPLS_SOAK_EXAMPLES", "60")), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
+PRINTABLE = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=12)
+
+
+def _validate(path: Path, compiled: bool, batch_rows: int):
+    sunk: dict[str, list[pl.DataFrame]] = {}
+    result = validate_file(path, sink=lambda rid, frame: sunk.setdefault(rid, []).append(frame),
+                           compiled=compiled, batch_rows=batch_rows)
+    return result.to_json(), {rid: pl.concat(frames) for rid, frames in sunk.items()}
+
+
+def assert_same(path: Path, batch_rows: int = 3) -> None:
+    plain, plain_frames = _validate(path, False, batch_rows)
+    scanned, scanned_frames = _validate(path, True, batch_rows)
+    assert scanned == plain
+    assert scanned_frames.keys() == plain_frames.keys()
+    for rid, frame in plain_frames.items():
+        assert_frame_equal(scanned_frames[rid], frame)
+
+
+def _fixed_files() -> list[Path]:
+    files = [*(ROOT / "sample_files").rglob("*.dat"), *(ROOT / "tests" / "cases").rglob("*.dat")]
+    return [p for p in sorted(files) if (lay := detect_layout(p)) is not None and lay.format == "fixed"]
+
+
+@pytest.mark.parametrize("path", _fixed_files(), ids=lambda p: p.name)
+def test_sample_and_case_files_agree(path):
+    assert_same(path)
+
+
+def _valid_file(layout) -> bytes:
+    rows = [(r.id, valid_row(r)) for r in layout.by_role("data")] * 3
+    return minimal_file(layout, rows).encode()
+
+
+VALID = {layout.name: _valid_file(layout) for layout in INBOUND}
+NASTY = b" 0159AZaz-*.\t\n\r\x00\xc3\xa9\xff"
+
+
+@FUZZ
+@given(st.sampled_from(INBOUND), st.data())
+def test_mutated_files_agree(layout, data):
+    raw = bytearray(VALID[layout.name])
+    for _ in range(data.draw(st.integers(1, 4))):
+        pos = data.draw(st.integers(0, len(raw) - 1))
+        raw[pos] = data.draw(st.sampled_from(NASTY))
+    action = data.draw(st.sampled_from(["bytes", "crlf", "no_final_newline", "swap_lines", "blank_line"]))
+    lines = bytes(raw).split(b"\n")
+    if action == "crlf":
+        raw = bytearray(b"\r\n".join(lines))
+    elif action == "no_final_newline":
+        raw = raw.rstrip(b"\n")
+    elif action == "swap_lines" and len(lines) > 2:
+        lines[0], lines[1] = lines[1], lines[0]
+        raw = bytearray(b"\n".join(lines))
+    elif action == "blank_line":
+        lines.insert(data.draw(st.integers(0, len(lines) - 1)), b" " * layout.record_length)
+        raw = bytearray(b"\n".join(lines))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "scan.dat"
+        path.write_bytes(bytes(raw))
+        assert_same(path, batch_rows=data.draw(st.sampled_from([1, 2, 5, 1000])))
+
+
+PATTERNS = sorted({f.pattern for lay in FIXED for r in lay.records for f in r.fields if f.pattern})
+
+
+def test_most_layout_patterns_compile():
+    compiled = [p for p in PATTERNS if pattern_items(p) is not None]
+    assert len(compiled) >= len(PATTERNS) - 6, set(PATTERNS) - set(compiled)
+
+
+@given(st.sampled_from([p for p in PATTERNS if pattern_items(p) is not None]), PRINTABLE)
+def test_compiled_patterns_match_like_the_regex(pattern, text):
+    items = pattern_items(pattern)
+    tables = np.stack([t for t, _, _ in items])
+    lo, hi = np.array([i[1] for i in items]), np.array([i[2] for i in items])
+    buf = np.frombuffer(text.encode() or b" ", dtype=np.uint8)
+    assert _program_ok(buf, 0, len(text), 0, len(items), lo, hi, tables) == bool(re.search(pattern, text))
+
+
+def test_patterns_outside_the_subset_are_left_to_polars():
+    assert pattern_items(r"^\d{5}(\d{4})?$") is None
+    assert pattern_items(r"^[^*\\]*[^0*\\][^*\\]*$") is None
+
+
+def test_code_values_must_be_printable():
+    record = next(r for lay in FIXED for r in lay.records if any(f.type == "code" for f in r.fields))
+    program = compile_record(record)
+    assert program.code_bytes.shape[0] >= 1 and (program.code_bytes < 0x7F).all()
