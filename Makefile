@@ -32,7 +32,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 soak: $(STAMP)
-	FPLS_SOAK_EXAMPLES=60 $(BIN)/python -m pytest tests/safeguards tests/pipeline/test_fuzz.py --hypothesis-seed=random -p no:cacheprovider
+	FPLS_SOAK_EXAMPLES=60 $(BIN)/python -m pytest tests/safeguards tests/pipeline/test_fuzz.py tests/pipeline/test_fixedscan.py --hypothesis-seed=random -p no:cacheprovider
 
 samples: $(STAMP)
 	$(BIN)/fpls generate --persons 2000 --states KS,MO,OK --seed 7 --as-of 2026-11-02 --samples --out sample_files

@@ -41,7 +41,9 @@ print(_j.dumps({"rss_kib": _r.getrusage(_r.RUSAGE_SELF).ru_maxrss}))
 
 def append_section(title: str, command: str, lines: list[str]) -> None:
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    text = [f"\n## {title}\n", f"Measured {stamp} on {machine()} with `{command}`.\n", *lines, ""]
+    load = os.getloadavg()[0]
+    text = [f"\n## {title}\n", f"Measured {stamp} on {machine()} (1-min load average {load:.2f} at the end) with `{command}`.\n",
+            *lines, ""]
     with BENCHMARKS.open("a") as fh:
         fh.write("\n".join(text) + "\n")
     print("\n".join(text))

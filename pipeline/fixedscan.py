@@ -91,37 +91,42 @@ def _code_ok(buf, at, n, lo, hi, code_bytes, code_len):
     return False
 
 
-# The loops below run over every byte of the file, once. They index a slice (so numba drops its
-# negative-index fix-up) and use reductions and bitwise logic, no early exit: that is what lets LLVM
-# turn them into SIMD, about twenty times faster than plain byte loops.
+SPACES = np.uint64(0x2020202020202020)
 
 
 @njit(cache=True, inline="always")
-def _measure(value, byte_class):
+def _word(buf, at):
+    """Eight bytes as one little-endian word (LLVM folds the eight loads into one)."""
+    w = np.uint64(0)
+    for i in range(8):
+        w |= np.uint64(buf[at + np.uint64(i)]) << np.uint64(8 * i)
+    return w
+
+
+# Offsets are unsigned below so that numba drops its negative-index fix-up from these hot loops.
+@njit(cache=True, inline="always")
+def _measure(buf, at, width, byte_class):
     """(length without trailing spaces, whether every byte of the value is in the field's class).
-    Alpha and alnum include the space, so the padding can be checked with the value; digits do not,
-    so a value is all digits when its first non-digit comes after its last non-space."""
-    last, bad, first_other = -1, False, value.shape[0]
+    The padding is skipped eight bytes at a time; only the value itself is looked at byte by byte."""
+    n = width
+    while n >= 8 and _word(buf, at + n - np.uint64(8)) == SPACES:
+        n -= np.uint64(8)
+    while n > 0 and buf[at + n - np.uint64(1)] == 32:
+        n -= np.uint64(1)
+    bad = False
     if byte_class == 1:          # alpha: A-Z, space, hyphen
-        for i in range(value.shape[0]):
-            b = value[i]
-            last = max(last, i if b != 32 else -1)
+        for i in range(n):
+            b = buf[at + i]
             bad |= ((b < 65) | (b > 90)) & (b != 32) & (b != 45)
     elif byte_class == 2:        # alnum: printable without lower case
-        for i in range(value.shape[0]):
-            b = value[i]
-            last = max(last, i if b != 32 else -1)
+        for i in range(n):
+            b = buf[at + i]
             bad |= (b < 32) | (b > 126) | ((b >= 97) & (b <= 122))
     elif byte_class == 3:        # digits
-        for i in range(value.shape[0]):
-            b = value[i]
-            last = max(last, i if b != 32 else -1)
-            first_other = min(first_other, i if (b < 48) | (b > 57) else value.shape[0])
-        bad = first_other <= last
-    else:
-        for i in range(value.shape[0]):
-            last = max(last, i if value[i] != 32 else -1)
-    return last + 1, not bad
+        for i in range(n):
+            b = buf[at + i]
+            bad |= (b < 48) | (b > 57)
+    return n, not bad
 
 
 @njit(cache=True, inline="always")
@@ -176,8 +181,8 @@ def _scan_rows(buf, rows, start, width, required, byte_class, out_kind, out_slot
     for r in prange(rows.shape[0]):
         row, ok, any_value = rows[r], True, False
         for f in range(start.shape[0]):
-            at = row + start[f]
-            n, in_class = _measure(buf[at:at + width[f]], byte_class[f])
+            at = np.uint64(row + start[f])
+            n, in_class = _measure(buf, at, np.uint64(width[f]), byte_class[f])
             present[f, r] = n > 0
             any_value = any_value or n > 0
             if n == 0:
