@@ -30,16 +30,21 @@ class NdnhResult:
     ft: int = 0
 
 
-def _verify(con: duckdb.DuckDBPyConnection, cycle: str, master: MasterRef) -> None:
-    records = frame(con, """SELECT ndnh_id AS key, ssn, first_name, middle_name, last_name, dob, source FROM ndnh
-        WHERE cycle_id = ? ORDER BY ndnh_id""", [cycle])
+def _verify(con: duckdb.DuckDBPyConnection, cycle: str, master: MasterRef, as_of: date) -> None:
+    records = frame(con, """SELECT ndnh_id AS key, ssn, first_name, middle_name, last_name, dob, source, employer_fein
+        FROM ndnh WHERE cycle_id = ? ORDER BY ndnh_id""", [cycle])
     if records.is_empty():
         con.execute("CREATE OR REPLACE TEMP TABLE ndnh_vres (key BIGINT, rule VARCHAR)")
         return
     registered = frame(con, """SELECT DISTINCT verified_ssn, first_name, last_name, dob, additional_first_name_1,
             additional_last_name_1, additional_first_name_2, additional_last_name_2
         FROM fcr_persons WHERE status = 'active' AND verified_ssn IS NOT NULL ORDER BY ALL""")
-    result = verify_ndnh(records, master, registered)  # noqa: F841 - used by name in SQL
+    # employer references of earlier cycles (NDNH keeps W-4s 12 months, QW 4 quarters): verified records
+    history = frame(con, """SELECT DISTINCT employer_fein, verified_ssn, first_name, last_name FROM ndnh
+        WHERE cycle_id <> ? AND verification = 'V' AND employer_fein IS NOT NULL AND received > ?::DATE - INTERVAL 12 MONTH
+        ORDER BY ALL""", [cycle, as_of])
+    result = verify_ndnh(records, master, registered, history)  # noqa: F841 - used by name in SQL
+    del history
     del records
     con.execute("""UPDATE ndnh SET verification = r.verification, verified_ssn = r.verified_ssn
         FROM result r WHERE ndnh.ndnh_id = r.key""")
@@ -121,7 +126,7 @@ def _proactive_ft(con: duckdb.DuckDBPyConnection, cycle: str) -> None:
 
 def run_ndnh(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date, master: MasterRef | None = None) -> NdnhResult:
     """Verify, match and record facts to send (caller owns the transaction)."""
-    _verify(con, cycle, master or MasterRef(con))
+    _verify(con, cycle, master or MasterRef(con), as_of)
     _candidates(con, cycle, as_of)
     _record_matches(con, cycle)
     _proactive_ft(con, cycle)

@@ -179,12 +179,14 @@ def verify_persons(persons: pl.DataFrame, master: pl.DataFrame | MasterRef, misi
     return (fn or simple_verify_persons)(persons, master, misidentified)
 
 
-def verify_ndnh(records: pl.DataFrame, master: pl.DataFrame | MasterRef, registered: pl.DataFrame | None = None) -> pl.DataFrame:
-    """NDNH records → key, verification (V/U), verified_ssn, rule (see pipeline.ndnhverify)."""
+def verify_ndnh(records: pl.DataFrame, master: pl.DataFrame | MasterRef, registered: pl.DataFrame | None = None,
+                history: pl.DataFrame | None = None) -> pl.DataFrame:
+    """NDNH records → key, verification (V/U), verified_ssn, rule (see pipeline.ndnhverify). history: verified NDNH
+    records of earlier cycles (employer_fein, verified_ssn, first_name, last_name)."""
     if _external("verify_fcr_persons") is None:
         raw = master.raw() if isinstance(master, MasterRef) else master
         return simple_verify_ndnh(records, raw).with_columns(pl.lit("simple").alias("rule"))
     from matchers.verify import prepare_master
     from pipeline.ndnhverify import verify_ndnh_records
     prepared = master.prepared() if isinstance(master, MasterRef) else prepare_master(master)
-    return verify_ndnh_records(records, prepared, registered)
+    return verify_ndnh_records(records, prepared, registered, history=history)

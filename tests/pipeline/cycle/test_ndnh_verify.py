@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from matchers.verify import prepare_master
+from pipeline import ndnhverify
 from pipeline.ndnhverify import verify_ndnh_records
 
 MASTER = pl.DataFrame({
@@ -97,3 +98,69 @@ def test_record_under_the_persons_other_ssn_meets_the_registered_one():
                          "last_name": ["BROWN"], "dob": [None]}).cast({"middle_name": pl.Utf8, "dob": pl.Date})
     res = verify_ndnh_records(recs, prepare_master(master), reg)
     assert res.row(0, named=True)["verified_ssn"] == "345678912"
+
+
+def _qw(rows, fein=True):
+    """rows: key, source, ssn, first, last, employer_fein (QW: no DOB)."""
+    return pl.DataFrame([(*r, None, None) for r in rows], orient="row", schema={
+        "key": pl.Int64, "source": pl.Utf8, "ssn": pl.Utf8, "first_name": pl.Utf8, "last_name": pl.Utf8,
+        "employer_fein": pl.Utf8, "middle_name": pl.Utf8, "dob": pl.Date})
+
+
+def _rows(recs, history=None):
+    res = verify_ndnh_records(recs, prepare_master(MASTER), None, chunk=3, history=history)
+    return {r["key"]: r for r in res.iter_rows(named=True)}
+
+
+def test_employer_correction_of_a_qw_ssn_from_the_same_employers_verified_record(monkeypatch):
+    monkeypatch.setattr(ndnhverify, "VARIANT_CHUNK", 2)      # the variants are joined in slices
+    rows = _rows(_qw([
+        (1, "H98", "123456789", "WILLIAM", "SMITH", "E1"),     # verified (exact SSN): the employer's reference
+        (2, "H98", "123456798", "WILLIAM", "SMITH", "E1"),     # transposed: corrected from the reference
+        (3, "H98", "123456780", "BILL", "SMITH", "E1"),        # one digit wrong, nickname agrees: corrected
+        (4, "H98", "123456798", "WILLIAM", "SMITH", "E2"),     # another employer: no reference, not corrected
+        (5, "H98", "123456798", "GEORGE", "CLARK", "E1"),      # name disagrees: not corrected
+        (6, "H99", "123456798", "WILLIAM", "SMITH", "E1"),     # W-4 without DOB: corrected the same way
+    ]))
+    assert rows[1]["rule"] == "exact_ssn"
+    assert (rows[2]["verified_ssn"], rows[2]["rule"]) == ("123456789", "employer_correction:transposition")
+    assert (rows[3]["verified_ssn"], rows[3]["rule"]) == ("123456789", "employer_correction:one_digit")
+    assert rows[6]["verified_ssn"] == "123456789"
+    for k in (4, 5):
+        assert rows[k]["verification"] == "U" and rows[k]["verified_ssn"] is None
+
+
+def test_employer_correction_never_guesses_between_two_references():
+    # two PAT MILLERs of the same employer, verified to 567891234 and 567891236: 567891235 is one digit from both
+    rows = _rows(_qw([
+        (1, "H98", "567891234", "PAT", "MILLER", "E1"),
+        (2, "H98", "567891236", "PAT", "MILLER", "E1"),
+        (3, "H98", "567891235", "PAT", "MILLER", "E1"),
+    ]))
+    assert rows[1]["verification"] == rows[2]["verification"] == "V"
+    assert rows[3]["verification"] == "U" and rows[3]["rule"] is None
+
+
+def test_employer_name_same_ssn_and_first_name_after_a_surname_change():
+    # SSA has MARY JONES; the employer's W-4 (DOB exact) verifies under TAYLOR by DOB + first name; her QW under the
+    # birth surname WILSON (unknown to SSA and to any state) carries the same SSN and first name at that employer
+    recs = pl.concat([
+        _qw([(1, "H99", "234567891", "MARY", "TAYLOR", "E1")]).with_columns(pl.lit(date(1985, 2, 3)).alias("dob")),
+        _qw([(2, "H98", "234567891", "MARY", "WILSON", "E1"),      # same SSN + first name, same employer: verified
+             (3, "H98", "234567891", "MARY", "WILSON", "E2"),      # another employer: unverified
+             (4, "H98", "234567891", "ROSE", "WILSON", "E1")]),    # first name and surname disagree: unverified
+    ])
+    rows = _rows(recs)
+    assert rows[1]["rule"] == "exact_ssn"
+    assert (rows[2]["verified_ssn"], rows[2]["rule"]) == ("234567891", "employer_name")
+    assert rows[3]["verification"] == "U" and rows[4]["verification"] == "U"
+
+
+def test_employer_reference_from_an_earlier_cycle():
+    history = pl.DataFrame({"employer_fein": ["E1"], "verified_ssn": ["345678912"], "first_name": ["JOHN"],
+                            "last_name": ["BROWN"]})
+    recs = _qw([(1, "H98", "345678921", "JOHN", "BROWN", "E1"), (2, "H98", "345678921", "JOHN", "BROWN", "E2")])
+    rows = _rows(recs, history)
+    assert (rows[1]["verified_ssn"], rows[1]["rule"]) == ("345678912", "employer_correction:transposition")
+    assert rows[2]["verification"] == "U"
+    assert _rows(recs)[1]["verification"] == "U"          # without that history: nothing to correct from
