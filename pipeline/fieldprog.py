@@ -1,4 +1,5 @@
-"""A record layout compiled to flat arrays for the compiled fixed-width scanner (pipeline/fixedscan.py).
+"""A record layout compiled to flat arrays for the compiled fixed-width scanner (pipeline/fixedscan.py,
+whose loop is pipeline/_scan.c).
 
 Every value check of `pipeline.schema.field_rules` is restated here. A field's type becomes a byte
 class the scanner tests with plain range compares (which the compiler turns into SIMD): alpha
@@ -89,30 +90,27 @@ def pattern_items(pattern: str) -> list[Item] | None:
     return items
 
 
+# The columns of RecordProgram.fields, in the order pipeline/_scan.c reads them (its F_* enum).
+FIELD_COLUMNS = ("start", "width", "required", "byte_class", "out_kind", "out_slot", "item_lo", "item_hi",
+                 "code_lo", "code_hi", "is_date", "is_filler")
+
+
 @dataclass(frozen=True)
 class RecordProgram:
-    """Flat arrays the scanner reads; index f runs over `record.fields` in order."""
+    """Flat arrays the scanner reads; row f of `fields` describes `record.fields[f]`."""
 
-    start: np.ndarray          # int64, 0-based
-    width: np.ndarray
-    required: np.ndarray       # bool
-    byte_class: np.ndarray     # CLASS_* of the field's type
-    out_kind: np.ndarray       # OUT_*
-    out_slot: np.ndarray       # position in the text / date / amount outputs
-    item_lo: np.ndarray        # the pattern of field f: items item_lo[f] .. item_hi[f] (none: lo == hi)
-    item_hi: np.ndarray
-    item_min: np.ndarray
-    item_max: np.ndarray
-    tables: np.ndarray         # (items, 256) bool
-    code_lo: np.ndarray        # allowed values of field f: code_lo[f] .. code_hi[f] (none: lo == hi == -1)
-    code_hi: np.ndarray
+    fields: np.ndarray         # (fields, FIELD_COLUMNS) int64: start is 0-based; the pattern of field f is
+                               # items item_lo..item_hi, its allowed values codes code_lo..code_hi (-1: none)
+    items: np.ndarray          # (items, 2) int64: min and max repeat
+    tables: np.ndarray         # (items, 256) uint8: 1 where the item accepts the byte
     code_bytes: np.ndarray     # (codes, max length) uint8
-    code_len: np.ndarray
-    is_date: np.ndarray        # bool
-    is_filler: np.ndarray      # bool
+    code_len: np.ndarray       # int64
     rules: tuple[tuple[int, ...], ...]    # any_of rules as field indexes
     needs_polars: tuple[str, ...]         # fields whose pattern the scanner cannot run
     n_out: tuple[int, int, int]           # how many text, date, amount outputs
+
+    def column(self, name: str) -> np.ndarray:
+        return self.fields[:, FIELD_COLUMNS.index(name)]
 
 
 def _program(f) -> list[Item] | None:
@@ -124,26 +122,26 @@ def _out_kind(f) -> int:
     return {"filler": OUT_NONE, "date": OUT_DATE, "amount": OUT_AMOUNT}.get(f.type, OUT_TEXT)
 
 
+def _field_row(f, kind: int, slot: int, items: tuple[int, int], codes: tuple[int, int]) -> list[int]:
+    return [f.start - 1, f.length, f.required, TYPE_CLASS.get(f.type, CLASS_ANY), kind, slot, *items, *codes,
+            f.type == "date", f.type == "filler"]
+
+
 @cache
 def compile_record(record: Record) -> RecordProgram:
-    ints = lambda xs: np.asarray(xs, dtype=np.int64)
-    item_lo, item_hi, items, codes, code_lo, code_hi = [], [], [], [], [], []
-    out_kind, out_slot, slots, polars_only = [], [], [0, 0, 0, 0], []
+    rows, items, codes, slots, polars_only = [], [], [], [0, 0, 0, 0], []
     for f in record.fields:
         program = _program(f)
         if program is None:
             polars_only.append(f.name)
-        item_lo.append(len(items))
+        item_span = (len(items), len(items) + len(program or []))
         items += program or []
-        item_hi.append(len(items))
         if f.type == "code" and not all(v.isascii() and v.isprintable() for v in f.values):
             raise ValueError(f"{record.id}.{f.name}: code values must be printable ASCII")
-        code_lo.append(len(codes) if f.type == "code" else -1)
+        code_span = (len(codes), len(codes) + len(f.values)) if f.type == "code" else (-1, -1)
         codes += [v.encode() for v in f.values] if f.type == "code" else []
-        code_hi.append(len(codes) if f.type == "code" else -1)
         kind = _out_kind(f)
-        out_kind.append(kind)
-        out_slot.append(slots[kind])
+        rows.append(_field_row(f, kind, slots[kind], item_span, code_span))
         slots[kind] += 1
     width = max([len(c) for c in codes] + [1])
     code_bytes = np.zeros((len(codes), width), dtype=np.uint8)
@@ -151,15 +149,10 @@ def compile_record(record: Record) -> RecordProgram:
         code_bytes[i, :len(c)] = np.frombuffer(c, dtype=np.uint8)
     names = [f.name for f in record.fields]
     return RecordProgram(
-        start=ints([f.start - 1 for f in record.fields]), width=ints([f.length for f in record.fields]),
-        required=np.array([f.required for f in record.fields], dtype=np.bool_),
-        byte_class=ints([TYPE_CLASS.get(f.type, CLASS_ANY) for f in record.fields]),
-        out_kind=ints(out_kind), out_slot=ints(out_slot), item_lo=ints(item_lo), item_hi=ints(item_hi), item_min=ints([i[1] for i in items]),
-        item_max=ints([i[2] for i in items]),
-        tables=np.stack([i[0] for i in items]) if items else np.zeros((0, 256), dtype=np.bool_),
-        code_lo=ints(code_lo), code_hi=ints(code_hi), code_bytes=code_bytes, code_len=ints([len(c) for c in codes]),
-        is_date=np.array([f.type == "date" for f in record.fields], dtype=np.bool_),
-        is_filler=np.array([f.type == "filler" for f in record.fields], dtype=np.bool_),
+        fields=np.array(rows, dtype=np.int64).reshape(len(rows), len(FIELD_COLUMNS)),
+        items=np.array([(lo, hi) for _, lo, hi in items], dtype=np.int64).reshape(len(items), 2),
+        tables=np.stack([t for t, _, _ in items]).astype(np.uint8) if items else np.zeros((0, 256), dtype=np.uint8),
+        code_bytes=code_bytes, code_len=np.array([len(c) for c in codes], dtype=np.int64),
         rules=tuple(tuple(names.index(n) for n in r.any_of) for r in record.rules),
         needs_polars=tuple(polars_only), n_out=(slots[OUT_TEXT], slots[OUT_DATE], slots[OUT_AMOUNT]),
     )

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from pipeline.fieldprog import compile_record, pattern_items
-from pipeline.fixedscan import _program_ok
-from pipeline.layouts import load_all_layouts
+from pipeline.fixedscan import scan_record
+from pipeline.layouts import Field, Record, load_all_layouts
 from pipeline.read import detect_layout
 from pipeline.validate import validate_file
 from tests.support import minimal_file, valid_row
@@ -97,13 +97,14 @@ def test_most_layout_patterns_compile():
     assert len(compiled) >= len(PATTERNS) - 6, set(PATTERNS) - set(compiled)
 
 
-@given(st.sampled_from([p for p in PATTERNS if pattern_items(p) is not None]), PRINTABLE)
+@given(st.sampled_from([p for p in PATTERNS if pattern_items(p) is not None]), PRINTABLE.map(str.rstrip).filter(bool))
 def test_compiled_patterns_match_like_the_regex(pattern, text):
-    items = pattern_items(pattern)
-    tables = np.stack([t for t, _, _ in items])
-    lo, hi = np.array([i[1] for i in items]), np.array([i[2] for i in items])
-    buf = np.frombuffer(text.encode() or b" ", dtype=np.uint8)
-    assert _program_ok(buf, 0, len(text), 0, len(items), lo, hi, tables) == bool(re.search(pattern, text))
+    """One field of no type (any printable byte) and the pattern: the scanner passes what the regex matches."""
+    record = Record(id="X", role="data", fields=(Field(name="value", type="text", start=1, length=12, pattern=pattern),))
+    buf = np.frombuffer(text.ljust(12).encode(), dtype=np.uint8)
+    scan = scan_record(buf, np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64), compile_record(record), record)
+    assert bool(scan.clean[0]) == bool(re.search(pattern, text))
+    assert scan.accepted.get_column("value").to_list() == ([text] if scan.clean[0] else [])
 
 
 def test_patterns_outside_the_subset_are_left_to_polars():
@@ -112,6 +113,19 @@ def test_patterns_outside_the_subset_are_left_to_polars():
 
 
 def test_code_values_must_be_printable():
-    record = next(r for lay in FIXED for r in lay.records if any(f.type == "code" for f in r.fields))
-    program = compile_record(record)
-    assert program.code_bytes.shape[0] >= 1 and (program.code_bytes < 0x7F).all()
+    record = Record(id="X", role="data", fields=(Field(name="kind", type="code", start=1, length=2, values=("A", "é")),))
+    with pytest.raises(ValueError, match="printable ASCII"):
+        compile_record(record)
+
+
+def test_the_loop_refuses_outputs_too_small_for_the_rows():
+    record = Record(id="X", role="data", fields=(Field(name="value", type="alpha", start=1, length=4),))
+    p = compile_record(record)
+    buf = np.frombuffer(b"ABCD", dtype=np.uint8)
+    rows = np.array([0, 4], dtype=np.int64)         # the second row lies past the end of buf
+    outs = (np.empty((1, 4), np.uint64), np.empty((0, 2), np.int32), np.empty((0, 2), np.int64),
+            np.empty((1, 2), np.bool_), np.empty(2, np.bool_))
+    from pipeline import _scan
+    with pytest.raises(ValueError, match="do not fit"):
+        _scan.scan_rows(0, 2, p.code_bytes.shape[1], buf, rows, p.fields, p.items, p.tables, p.code_bytes,
+                        p.code_len, *outs)
