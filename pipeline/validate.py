@@ -7,6 +7,7 @@ records read = accepted + rejected (a file rejected whole counts every record as
 """
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,6 @@ from pipeline.schema import REQUIRED_CHECK, record_schema, row_is_valid, typed_c
 
 Sink = Callable[[str, pl.DataFrame], None]
 RECORD_TYPE, LINE_CODE, CLEAN = "record_type", "line_code", "clean"
-COMPILED_MIN_BYTES = 4 << 20     # below this, loading the compiled scanner costs more than it saves
 
 
 @dataclass
@@ -312,6 +312,11 @@ def _with_clean(checked: pl.DataFrame | None, clean: pl.DataFrame, lines: pl.Dat
     return pl.concat([clean, checked]).sort(LINE_NO)
 
 
+def _scanner_built() -> bool:
+    """The C loop is an optional part of the install (no compiler: polars does the whole job)."""
+    return importlib.util.find_spec("pipeline._scan") is not None
+
+
 def _line_batches(path: Path, layout: Layout, batch_rows: int, compiled: bool):
     """(lines, scans) pairs: compiled scans while the file is uniform, then plain line batches."""
     skip = 0
@@ -375,8 +380,8 @@ def validate_file(path: Path | str, layout: Layout | None = None, sink: Sink | N
                   batch_rows: int = BATCH_ROWS, compiled: bool | None = None) -> ValidationResult:
     """Validate one file. `sink(record_id, frame)` receives accepted typed records batch by batch;
     if the result's file_status is 'rejected' the caller must discard what the sink received.
-    `compiled` chooses the compiled fixed-width scanner (default: for files of 4 MiB and more); both
-    ways give the same result."""
+    `compiled` chooses the compiled fixed-width scanner (default: whenever it was built); both ways
+    give the same result, the compiled one several times faster."""
     path = Path(path)
     layout = layout or detect_layout(path)
     name = layout.name if layout else ""
@@ -392,7 +397,7 @@ def validate_file(path: Path | str, layout: Layout | None = None, sink: Sink | N
         result = _validate_csv(path, layout, sink or _ignore)
     else:
         if compiled is None:
-            compiled = path.stat().st_size >= COMPILED_MIN_BYTES
+            compiled = _scanner_built()
         result = _validate_fixed(path, layout, sink or _ignore, batch_rows, compiled)
     _check_reject_rate(result, layout)
     return result
