@@ -148,14 +148,17 @@ static void put_view(uint8_t *view, const uint8_t *v, Py_ssize_t n, Py_ssize_t w
     memcpy(view + 8, &tail, 8);
 }
 
+/* The outputs arrive zeroed (calloc: pages of blank columns are never touched), so a blank value
+ * writes nothing; blank_row writes zeros explicitly to undo a row that failed half-way. */
 static void put_value(const Scan *s, const int64_t *f, Py_ssize_t r, const uint8_t *v, Py_ssize_t n, int64_t offset) {
     Py_ssize_t slot = f[F_OUT_SLOT];
+    if (n == 0) return;
     switch (f[F_OUT_KIND]) {
     case OUT_TEXT:
         put_view(s->views + 16 * (slot * s->n + r), v, n, f[F_WIDTH], offset);
         break;
     case OUT_DATE:
-        s->dates[slot * s->n + r] = n ? days_from_civil(digits(v, 4), digits(v + 4, 2), digits(v + 6, 2)) : 0;
+        s->dates[slot * s->n + r] = days_from_civil(digits(v, 4), digits(v + 4, 2), digits(v + 6, 2));
         break;
     case OUT_AMOUNT:
         s->amounts[slot * s->n + r] = digits(v, n);
@@ -167,8 +170,11 @@ static void put_value(const Scan *s, const int64_t *f, Py_ssize_t r, const uint8
 static void blank_row(const Scan *s, Py_ssize_t r) {
     for (Py_ssize_t k = 0; k < s->n_fields; k++) {
         const int64_t *f = s->fields + k * F_COLUMNS;
+        Py_ssize_t at = f[F_OUT_SLOT] * s->n + r;
         s->present[k * s->n + r] = 0;
-        put_value(s, f, r, NULL, 0, 0);
+        if (f[F_OUT_KIND] == OUT_TEXT) memset(s->views + 16 * at, 0, 16);
+        else if (f[F_OUT_KIND] == OUT_DATE) s->dates[at] = 0;
+        else if (f[F_OUT_KIND] == OUT_AMOUNT) s->amounts[at] = 0;
     }
 }
 
@@ -188,7 +194,7 @@ static void scan_block(const Scan *s, Py_ssize_t lo, Py_ssize_t hi) {
             int64_t offset = s->rows[r] + f[F_START];
             const uint8_t *v = s->buf + offset;
             Py_ssize_t n = value_length(v, f[F_WIDTH]);
-            s->present[k * s->n + r] = n > 0;
+            if (n > 0) s->present[k * s->n + r] = 1;
             any_value[r - lo] |= n > 0;
             ok[r - lo] = field_ok(s, f, v, n);
             if (ok[r - lo]) put_value(s, f, r, v, n, offset);
@@ -283,10 +289,13 @@ static PyObject *classify_lines(PyObject *self, PyObject *args) {
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t i = 0; i < n; i++) {
             const uint8_t *line = buf + i * stride;
-            ends_ok &= memcmp(line + length, term, b[1].len) == 0;
+            for (Py_ssize_t j = 0; j < b[1].len; j++) ends_ok &= line[length + j] == term[j];
             kinds[i] = default_kind;
-            for (Py_ssize_t m = 0; m < n_records; m++)
-                if (memcmp(line + start[m], match + m * width, len[m]) == 0) { kinds[i] = m; break; }
+            for (Py_ssize_t m = 0; m < n_records; m++) {
+                int same = 1;
+                for (Py_ssize_t j = 0; j < len[m]; j++) same &= line[start[m] + j] == match[m * width + j];
+                if (same) { kinds[i] = m; break; }
+            }
         }
         Py_END_ALLOW_THREADS
         result = PyBool_FromLong(ends_ok);

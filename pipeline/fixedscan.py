@@ -75,10 +75,11 @@ def scan_record(buf: np.ndarray, rows: np.ndarray, line_no: np.ndarray, program:
     """Scan `rows` (byte offsets into buf) as `record`; the clean rows come back typed, in row order."""
     n = len(rows)
     n_text, n_date, n_amount = program.n_out
-    views = np.empty((n_text, 2 * n), dtype=np.uint64)
-    dates = np.empty((n_date, n), dtype=np.int32)
-    amounts = np.empty((n_amount, n), dtype=np.int64)
-    present = np.empty((len(record.fields), n), dtype=np.bool_)
+    # zeroed by calloc: the C loop writes nothing for a blank value, so blank columns cost no memory
+    views = np.zeros((n_text, 2 * n), dtype=np.uint64)
+    dates = np.zeros((n_date, n), dtype=np.int32)
+    amounts = np.zeros((n_amount, n), dtype=np.int64)
+    present = np.zeros((len(record.fields), n), dtype=np.bool_)
     clean = np.empty(n, dtype=np.bool_)
     p = program
     _scan_rows(buf, rows, p, (views, dates, amounts, present, clean))
