@@ -37,15 +37,18 @@ LINE, LINE_NO = "line", "line_no"
 THREADS = os.cpu_count() or 1
 
 
-def _scan_rows(buf: np.ndarray, rows: np.ndarray, p: RecordProgram, outs: tuple[np.ndarray, ...]) -> None:
-    """Run the C loop over the rows, one slice of rows per core (it releases the GIL)."""
-    parts = np.linspace(0, len(rows), THREADS + 1).astype(int)
-    args = (p.code_bytes.shape[1], buf, rows, p.fields, p.items, p.tables, p.code_bytes, p.code_len, *outs)
-    if len(rows) < 10_000:
-        _scan.scan_rows(0, len(rows), *args)
-        return
+def _in_parallel(n: int, call) -> list:
+    """call(lo, hi) over [0, n) cut into one slice per core (the C calls release the GIL)."""
+    if n < 10_000:
+        return [call(0, n)]
+    parts = np.linspace(0, n, THREADS + 1).astype(int)
     with ThreadPoolExecutor(THREADS) as pool:
-        list(pool.map(lambda lo_hi: _scan.scan_rows(*lo_hi, *args), zip(parts[:-1], parts[1:])))
+        return list(pool.map(call, parts[:-1], parts[1:]))
+
+
+def _scan_rows(buf: np.ndarray, rows: np.ndarray, p: RecordProgram, outs: tuple[np.ndarray, ...]) -> None:
+    args = (p.code_bytes.shape[1], buf, rows, p.fields, p.items, p.tables, p.code_bytes, p.code_len, *outs)
+    _in_parallel(len(rows), lambda lo, hi: _scan.scan_rows(lo, hi, *args))
 
 
 @dataclass
@@ -135,10 +138,12 @@ def _record_types(buf: np.ndarray, n: int, stride: int, layout: Layout, terminat
         match[row, :len(r.match_value)] = np.frombuffer(r.match_value.encode(), dtype=np.uint8)
     rows = np.empty(n, dtype=np.int64)
     default = next((i for i, r in enumerate(layout.records) if r.is_default), -1)
-    ends_ok = _scan.classify_lines(
-        buf, stride, layout.record_length, terminator, np.array([r.match_start - 1 for _, r in specific], dtype=np.int64),
-        np.array([len(r.match_value) for _, r in specific], dtype=np.int64), match, len(specific), rows)
-    if not ends_ok:
+    starts = np.array([r.match_start - 1 for _, r in specific], dtype=np.int64)
+    lengths = np.array([len(r.match_value) for _, r in specific], dtype=np.int64)
+    ends_ok = _in_parallel(n, lambda lo, hi: _scan.classify_lines(
+        buf[lo * stride:hi * stride], stride, layout.record_length, terminator, starts, lengths, match, len(specific),
+        rows[lo:hi]))
+    if not all(ends_ok):
         return None
     index = np.array([i for i, _ in specific] + [default], dtype=np.int64)   # row of `match` → record index
     return index[rows]
