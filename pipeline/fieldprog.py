@@ -44,7 +44,7 @@ Item = tuple[np.ndarray, int, int]
 
 
 def _class_table(op, av) -> np.ndarray | None:
-    """The printable bytes one regex atom accepts (only printable bytes ever reach a program)."""
+    """The printable bytes one regex atom accepts (a program never lets any other byte through)."""
     if op is sre.LITERAL:
         return _byte_set(chr(av)) if 0x20 <= av < 0x7F else None
     if op is sre.ANY:

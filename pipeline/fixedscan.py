@@ -74,26 +74,29 @@ def _column(kind: int, slot: int, present: np.ndarray, outs, buf: np.ndarray, n:
     return pl.from_arrow(array)
 
 
-def scan_record(buf: np.ndarray, rows: np.ndarray, line_no: np.ndarray, program: RecordProgram, record) -> Scan:
+def _typed_frame(record, p: RecordProgram, line_no: np.ndarray, present: np.ndarray, outs, buf: np.ndarray) -> pl.DataFrame:
+    kinds, slots = p.column("out_kind"), p.column("out_slot")
+    columns = {LINE_NO: pl.Series(LINE_NO, line_no, dtype=pl.Int64)}
+    for i, f in enumerate(record.fields):
+        if f.kept:
+            columns[f.name] = _column(int(kinds[i]), int(slots[i]), present[i], outs, buf, len(line_no))
+    return pl.DataFrame(columns)
+
+
+def scan_record(buf: np.ndarray, rows: np.ndarray, line_no: np.ndarray, p: RecordProgram, record) -> Scan:
     """Scan `rows` (byte offsets into buf) as `record`; the clean rows come back typed, in row order."""
     n = len(rows)
-    n_text, n_date, n_amount = program.n_out
+    n_text, n_date, n_amount = p.n_out
     # zeroed by calloc: the C loop writes nothing for a blank value, so blank columns cost no memory
     views = np.zeros((n_text, 2 * n), dtype=np.uint64)
     dates = np.zeros((n_date, n), dtype=np.int32)
     amounts = np.zeros((n_amount, n), dtype=np.int64)
     present = np.zeros((len(record.fields), n), dtype=np.bool_)
     clean = np.empty(n, dtype=np.bool_)
-    p = program
     _scan_rows(buf, rows, p, (views, dates, amounts, present, clean))
-    kinds, slots = p.column("out_kind"), p.column("out_slot")
     for rule in p.rules:
         clean &= np.logical_or.reduce(present[list(rule)], axis=0)
-    columns = {LINE_NO: pl.Series(LINE_NO, line_no, dtype=pl.Int64)}
-    for i, f in enumerate(record.fields):
-        if f.kept:
-            columns[f.name] = _column(int(kinds[i]), int(slots[i]), present[i], (views, dates, amounts), buf, n)
-    frame = pl.DataFrame(columns)
+    frame = _typed_frame(record, p, line_no, present, (views, dates, amounts), buf)
     if p.needs_polars:        # patterns the scanner cannot run: polars checks them on the cut columns
         patterns = [pl.col(name).is_null() | pl.col(name).str.contains(record.field(name).pattern) for name in p.needs_polars]
         clean &= frame.select(pl.all_horizontal(patterns)).to_series().to_numpy()
