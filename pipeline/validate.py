@@ -7,7 +7,6 @@ records read = accepted + rejected (a file rejected whole counts every record as
 """
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +18,8 @@ from pipeline import errors
 from pipeline.controls import ControlTally, describe
 from pipeline.layouts import Layout, Record
 from pipeline.pii import mask_ssn_expr
-from pipeline.read import (BATCH_ROWS, LINE, LINE_NO, detect_layout, iter_line_batches, read_csv_text,
-                           record_type_expr, slice_fields, stripped)
+from pipeline.read import (BATCH_ROWS, LINE, LINE_NO, detect_layout, iter_fixed_batches, read_csv_text,
+                           record_type_expr, scanner_built, slice_fields, stripped)
 from pipeline.schema import REQUIRED_CHECK, record_schema, row_is_valid, typed_columns
 
 Sink = Callable[[str, pl.DataFrame], None]
@@ -312,30 +311,9 @@ def _with_clean(checked: pl.DataFrame | None, clean: pl.DataFrame, lines: pl.Dat
     return pl.concat([clean, checked]).sort(LINE_NO)
 
 
-def _scanner_built() -> bool:
-    """The C loop is an optional part of the install (no compiler: polars does the whole job)."""
-    return importlib.util.find_spec("pipeline._scan") is not None
-
-
-def _line_batches(path: Path, layout: Layout, batch_rows: int, compiled: bool):
-    """(lines, scans) pairs: compiled scans while the file is uniform, then plain line batches."""
-    skip = 0
-    if compiled:
-        from pipeline.fixedscan import ResumeLineReader, iter_scanned
-        for item in iter_scanned(path, layout, batch_rows):
-            if isinstance(item, ResumeLineReader):
-                skip = item.line - 1
-                break
-            yield item.lines, item.scans
-        else:
-            return
-    for lines in iter_line_batches(path, batch_rows, skip=skip):
-        yield lines, None
-
-
 def _validate_fixed(path: Path, layout: Layout, sink: Sink, batch_rows: int, compiled: bool) -> ValidationResult:
     run = _FixedRun(path, layout, sink, ValidationResult(path.name, layout.name))
-    for lines, scans in _line_batches(path, layout, batch_rows, compiled):
+    for lines, scans in iter_fixed_batches(path, layout, batch_rows, compiled):
         run.batch(lines, scans)
     return run.finish()
 
@@ -397,7 +375,7 @@ def validate_file(path: Path | str, layout: Layout | None = None, sink: Sink | N
         result = _validate_csv(path, layout, sink or _ignore)
     else:
         if compiled is None:
-            compiled = _scanner_built()
+            compiled = scanner_built()
         result = _validate_fixed(path, layout, sink or _ignore, batch_rows, compiled)
     _check_reject_rate(result, layout)
     return result
