@@ -55,7 +55,7 @@ class ControlTally:
 
     def add(self, lines: pl.DataFrame) -> None:
         """Accumulate one batch of classified lines (columns line, record_type)."""
-        if not self.layout.controls:
+        if not self.layout.controls or lines.is_empty():
             return
         row = lines.select([_tally_expr(self.layout, c).alias(str(i)) for i, c in enumerate(self.layout.controls)]).row(0)
         self.totals = [a + int(b or 0) for a, b in zip(self.totals or [0] * len(row), row, strict=True)]

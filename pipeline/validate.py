@@ -236,14 +236,15 @@ class _FixedRun:
         if self.state.header_ok is None and not self._header_first(lines):
             return
         scans = scans or {}
-        self.tally.add(lines.filter(~pl.col(CLEAN)))
+        texts = lines.filter(~pl.col(CLEAN))           # every line, unless the compiled scanner passed it
+        self.tally.add(texts)
         for record_id, scan in scans.items():
             self.tally.add_records(record_id, scan.accepted)
         _count_read(self.result, lines)
         self.rejects.append(_line_rejects(lines, self.layout, self.result.file))
-        good = lines.filter(pl.col(LINE_CODE).is_null())
+        good = texts.filter(pl.col(LINE_CODE).is_null())
         for record in self.layout.records:
-            part = good.filter((pl.col(RECORD_TYPE) == record.id) & ~pl.col(CLEAN))
+            part = good.filter(pl.col(RECORD_TYPE) == record.id) if good.height else good
             accepted, rejects = (validate_records(slice_fields(part, record, keep_filler=True), record, self.result.file)
                                  if not part.is_empty() else (None, errors.empty_rejects()))
             if record.id in scans:
