@@ -292,6 +292,10 @@ static PyObject *classify_lines(PyObject *self, PyObject *args) {
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t i = 0; i < n; i++) {
             const uint8_t *line = buf + i * stride;
+            if (i + PREFETCH < n) {              /* the two lines this loop reads, PREFETCH rows ahead */
+                __builtin_prefetch(line + PREFETCH * stride);
+                __builtin_prefetch(line + PREFETCH * stride + length);
+            }
             for (Py_ssize_t j = 0; j < b[1].len; j++) ends_ok &= line[length + j] == term[j];
             kinds[i] = default_kind;
             for (Py_ssize_t m = 0; m < n_records; m++) {
