@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import mmap
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,8 +82,9 @@ def iter_line_batches(path: Path, batch_rows: int = BATCH_ROWS, skip: int = 0) -
 
 
 def scanner_built() -> bool:
-    """The compiled scanner's C loop is an optional part of the install (no compiler: polars does it all)."""
-    return importlib.util.find_spec("pipeline._scan") is not None
+    """The compiled scanner's C loop is an optional part of the install (no compiler: polars does it all);
+    it writes Arrow's little-endian layout directly, so a big-endian machine reads through polars too."""
+    return sys.byteorder == "little" and importlib.util.find_spec("pipeline._scan") is not None
 
 
 def iter_fixed_batches(path: Path, layout: Layout, batch_rows: int = BATCH_ROWS,
