@@ -1,9 +1,10 @@
 """Layouts load, cover DESIGN §7, and a broken layout is reported in full."""
+import shutil
 from pathlib import Path
 
 import pytest
 
-from pipeline.layouts import LayoutError, load_all_layouts, load_layout_file
+from pipeline.layouts import LAYOUT_DIR, LayoutError, _cache_file, _checked_layouts, load_all_layouts, load_layout_file
 
 CASES = Path(__file__).resolve().parent.parent / "cases" / "layouts"
 
@@ -50,3 +51,23 @@ def test_broken_layouts_name_file_record_and_field(case, expected):
     assert case in message
     for fragment in expected:
         assert fragment in message, message
+
+
+def test_checked_layouts_come_back_from_the_cache_until_a_layout_changes(tmp_path):
+    folder = tmp_path / "layouts"
+    shutil.copytree(LAYOUT_DIR, folder)
+    first = _checked_layouts(folder)
+    cached = _cache_file(folder, sorted(folder.glob("*.yaml")))
+    try:
+        assert cached.exists() and _checked_layouts(folder) == first
+        w4 = folder / "ndnh_w4.yaml"
+        w4.write_text(w4.read_text().replace("description: Employee first name}", "description: Given name}"))
+        changed = _checked_layouts(folder)
+        assert changed["ndnh_w4"].record("W4").field("first_name").description == "Given name"
+        assert not cached.exists()                      # the stale entry is gone
+        w4.write_text(w4.read_text().replace("start: 12, length: 16", "start: 12, length: 15"))
+        with pytest.raises(LayoutError):                # a broken layout is never served from a cache
+            _checked_layouts(folder)
+    finally:
+        for entry in cached.parent.glob(cached.name.rsplit("-", 1)[0] + "-*.pickle"):
+            entry.unlink()
