@@ -2,7 +2,7 @@
 
 Fixed-width files are read as lines by polars' multi-threaded scanner in batches (memory is bounded
 by the batch, not the file) and cut into fields with vectorised `str.slice`; or, where its C loop
-was built, by the compiled scanner (pipeline/fixedscan.py), which gives the same frames seven times
+was built, by the compiled scanner (pipeline/fixedscan.py), which gives the same frames several times
 faster. LF and CRLF both end a line. Bytes outside printable ASCII are a deliberate decision: OCSE
 files are upper-case ASCII, so a line holding any other byte is decoded lossily (never crashes),
 flagged NON_ASCII and rejected whole; its neighbours are unaffected. CSV files map onto the same
