@@ -10,6 +10,7 @@ import os
 import sys
 from enum import IntEnum
 from pathlib import Path
+from collections.abc import Callable
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -58,6 +59,39 @@ def fail(message: str, code: Exit) -> NoReturn:
 def info(message: str) -> None:
     """Log to stderr (data goes to stdout)."""
     typer.echo(scrub_text(message), err=True)
+
+
+def emit_query(rows, json: bool, key: str, nothing: str, line: Callable[[dict], str]) -> None:
+    """A query's answer: `{key: rows}` as JSON, or one line per row; no row at all exits 66 after `nothing`."""
+    if json:
+        emit_json({key: rows.to_dicts()})
+        return
+    if rows.is_empty():
+        info(nothing)
+        raise typer.Exit(int(Exit.NOINPUT))
+    for r in rows.iter_rows(named=True):
+        typer.echo(line(r))
+
+
+def open_store(home: Path, write: bool = False):
+    """The store for a command: exit 66 when there is none yet, 75 when another process holds it."""
+    import duckdb                     # heavy: only commands that touch the store pay for it
+    from pipeline import store
+    if not (home / store.DB_NAME).exists():
+        fail(f"{home / store.DB_NAME}: no store; run `fpls run` first", Exit.NOINPUT)
+    try:
+        return store.connect(home, read_only=not write)
+    except duckdb.IOException as exc:
+        fail(f"store busy or unreadable: {exc}", Exit.TEMPFAIL)
+
+
+def read_store(home: Path, read: Callable):
+    """read(connection) on the store opened read-only, closed again whatever happens."""
+    con = open_store(home)
+    try:
+        return read(con)
+    finally:
+        con.close()
 
 
 def progress_enabled() -> bool:

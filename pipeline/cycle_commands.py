@@ -5,11 +5,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import duckdb
 import typer
 
-from pipeline import store
-from pipeline.clikit import Exit, HomeOption, JsonOption, emit_json, fail, info
+from pipeline.clikit import Exit, HomeOption, JsonOption, emit_json, emit_query, fail, info, read_store
 
 if TYPE_CHECKING:
     from pipeline.cycle import CycleSummary
@@ -63,15 +61,6 @@ def run(home: HomeOption, as_of: AsOfOption = None,
     show(summary)
 
 
-def _open(home: Path) -> duckdb.DuckDBPyConnection:
-    if not (home / store.DB_NAME).exists():
-        fail(f"{home / store.DB_NAME}: no store; run `fpls run` first", Exit.NOINPUT)
-    try:
-        return store.connect(home, read_only=True)
-    except duckdb.IOException as exc:
-        fail(f"store busy or unreadable: {exc}", Exit.TEMPFAIL)
-
-
 query_app = typer.Typer(help="FCR queries.", no_args_is_help=True)
 
 
@@ -89,24 +78,14 @@ def query_person_cmd(
     from pipeline.query import query_person
     if not (ssn or member or name):
         fail("give --ssn, --member or --name (with --dob)", Exit.USAGE)
-    con = _open(home)
-    try:
-        rows = query_person(con, ssn, member, name, _as_of(dob), show_ssn)
-    finally:
-        con.close()
-    if json:
-        emit_json({"persons": rows.to_dicts()})
-        return
-    if rows.is_empty():
-        info("no FCR person found")
-        raise typer.Exit(int(Exit.NOINPUT))
-    for r in rows.iter_rows(named=True):
-        typer.echo(f"{r['state']} case {r['case_id']} ({r['case_type'] or '?'}) member {r['member_id']} "
-                   f"{r['participant_type']}{' FV' if r['family_violence'] else ''} [{r['status']}] "
-                   f"{r['first_name'] or ''} {r['last_name'] or ''} dob {r['dob']} ssn {r['ssn']} "
-                   f"verified {r['verified_ssn'] or '-'} validity {r['validity_code'] or ' '}"
-                   f"{' DECEASED ' + str(r['date_of_death']) if r['deceased'] else ''}"
-                   f" employer {r['latest_employer'] or '-'}")
+    rows = read_store(home, lambda con: query_person(con, ssn, member, name, _as_of(dob), show_ssn))
+    emit_query(rows, json, "persons", "no FCR person found", lambda r: (
+        f"{r['state']} case {r['case_id']} ({r['case_type'] or '?'}) member {r['member_id']} "
+        f"{r['participant_type']}{' FV' if r['family_violence'] else ''} [{r['status']}] "
+        f"{r['first_name'] or ''} {r['last_name'] or ''} dob {r['dob']} ssn {r['ssn']} "
+        f"verified {r['verified_ssn'] or '-'} validity {r['validity_code'] or ' '}"
+        f"{' DECEASED ' + str(r['date_of_death']) if r['deceased'] else ''}"
+        f" employer {r['latest_employer'] or '-'}"))
 
 
 def eval_cmd(home: HomeOption,
@@ -117,13 +96,10 @@ def eval_cmd(home: HomeOption,
     path = truth or home / "truth.parquet"
     if not path.is_file():
         fail(f"{path}: no truth file", Exit.NOINPUT)
-    con = _open(home)
     try:
-        result = evaluate(con, path)
+        result = read_store(home, lambda con: evaluate(con, path))
     except (LookupError, KeyError) as exc:
         fail(str(exc), Exit.DATAERR)
-    finally:
-        con.close()
     if json:
         emit_json(result)
         return

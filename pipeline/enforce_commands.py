@@ -9,11 +9,9 @@ import re
 from pathlib import Path
 from typing import Annotated, Optional
 
-import duckdb
 import typer
 
-from pipeline import store
-from pipeline.clikit import Exit, HomeOption, JsonOption, emit_json, fail, info
+from pipeline.clikit import Exit, HomeOption, JsonOption, emit_json, emit_query, fail, info, open_store, read_store
 from pipeline.pii import mask_ssn, mask_ssn_expr
 
 StateOpt = Annotated[str, typer.Option("--state", help="State USPS code.")]
@@ -31,20 +29,11 @@ def _ssn(ssn: str) -> str:
     return digits
 
 
-def _open(home: Path, write: bool) -> duckdb.DuckDBPyConnection:
-    if not (home / store.DB_NAME).exists():
-        fail(f"{home / store.DB_NAME}: no store; run `fpls run` first", Exit.NOINPUT)
-    try:
-        return store.connect(home, read_only=not write)
-    except duckdb.IOException as exc:
-        fail(f"store busy or unreadable: {exc}", Exit.TEMPFAIL)
-
-
 def _locked(home: Path, action):
     from pipeline.cycle import CycleBusy, cycle_lock
     try:
         with cycle_lock(home):
-            con = _open(home, write=True)
+            con = open_store(home, write=True)
             try:
                 return action(con)
             finally:
@@ -76,12 +65,9 @@ def passport_list(home: HomeOption, state: Annotated[Optional[str], typer.Option
                   json: JsonOption = False) -> None:
     """Current passport denial status per (state, SSN)."""
     from pipeline.store import frame
-    con = _open(home, write=False)
-    try:
-        rows = frame(con, """SELECT state, ssn, status, arrears, certified_cycle, released_cycle, reason FROM passport_status
-            WHERE (? IS NULL OR state = ?) ORDER BY state, ssn""", [state, state]).with_columns(mask_ssn_expr("ssn").alias("ssn"))
-    finally:
-        con.close()
+    rows = read_store(home, lambda con: frame(con, """SELECT state, ssn, status, arrears, certified_cycle, released_cycle,
+            reason FROM passport_status WHERE (? IS NULL OR state = ?) ORDER BY state, ssn""", [state, state]))
+    rows = rows.with_columns(mask_ssn_expr("ssn").alias("ssn"))
     if json:
         emit_json({"passports": rows.to_dicts()})
         return
@@ -119,11 +105,7 @@ def misid_list(home: HomeOption, state: Annotated[Optional[str], typer.Option("-
                json: JsonOption = False) -> None:
     """The current list (or, with --audit, every change)."""
     from pipeline import misidentified
-    con = _open(home, write=False)
-    try:
-        rows = misidentified.audit(con, state) if audit else misidentified.listing(con, state, member)
-    finally:
-        con.close()
+    rows = read_store(home, lambda con: misidentified.audit(con, state) if audit else misidentified.listing(con, state, member))
     rows = rows.with_columns(mask_ssn_expr("ssn").alias("ssn"))
     if json:
         emit_json({"misidentified": rows.to_dicts()})
@@ -139,21 +121,11 @@ def query_employer(home: HomeOption, fein: Annotated[Optional[str], typer.Option
     from pipeline.employers import query_employer as query
     if not (fein or name):
         fail("give --fein or --name", Exit.USAGE)
-    con = _open(home, write=False)
-    try:
-        rows = query(con, fein, name)
-    finally:
-        con.close()
-    if json:
-        emit_json({"employers": rows.to_dicts()})
-        return
-    if rows.is_empty():
-        info("no employer found")
-        raise typer.Exit(int(Exit.NOINPUT))
-    for r in rows.iter_rows(named=True):
-        typer.echo(f"{r['employer_fein']} {r['employer_name']} | {r['address_line_1'] or ''} {r['city'] or ''} "
-                   f"{r['state'] or ''} {r['zip'] or ''} | last reported {r['last_reported']} | hires {r['hires']} "
-                   f"| wage records {r['wage_records']}")
+    rows = read_store(home, lambda con: query(con, fein, name))
+    emit_query(rows, json, "employers", "no employer found", lambda r: (
+        f"{r['employer_fein']} {r['employer_name']} | {r['address_line_1'] or ''} {r['city'] or ''} "
+        f"{r['state'] or ''} {r['zip'] or ''} | last reported {r['last_reported']} | hires {r['hires']} "
+        f"| wage records {r['wage_records']}"))
 
 
 @employers_app.command("report")
@@ -163,11 +135,7 @@ def employers_report(home: HomeOption, month: Annotated[str, typer.Option("--mon
     from pipeline.employers import late_report
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         fail("--month must be YYYY-MM", Exit.USAGE)
-    con = _open(home, write=False)
-    try:
-        report = late_report(con, month)
-    finally:
-        con.close()
+    report = read_store(home, lambda con: late_report(con, month))
     if out:
         report.write_csv(out)
         info(f"{report.height} employers -> {out}")

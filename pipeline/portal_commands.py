@@ -13,8 +13,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.clikit import Exit, HomeOption, JsonOption, emit_json, fail, info
-from pipeline.enforce_commands import _locked, _open, _query_group
+from pipeline.clikit import Exit, HomeOption, JsonOption, emit_json, fail, info, read_store
+from pipeline.enforce_commands import _locked, _query_group
 from pipeline.portal_common import PortalError
 
 StateOpt = Annotated[str, typer.Option("--state", help="State USPS code.")]
@@ -30,14 +30,6 @@ def _own(state: str, viewer: str | None) -> str:
     if viewer and viewer.upper() != state:
         fail(f"{viewer.upper()} may not see {state}'s portal data", Exit.NOPERM)
     return state
-
-
-def _read(home: Path, fn):
-    con = _open(home, write=False)
-    try:
-        return fn(con)
-    finally:
-        con.close()
 
 
 def _print(rows, json: bool, key: str) -> None:
@@ -80,7 +72,7 @@ def irg_show(home: HomeOption, state: Annotated[str, typer.Argument(help="Jurisd
              version: Annotated[Optional[int], typer.Option("--version")] = None, json: JsonOption = False) -> None:
     """A jurisdiction's IRG profile (default: latest version) and its version list."""
     from pipeline import irg
-    rows, versions = _read(home, lambda con: (irg.profile(con, state.upper(), version), irg.versions(con, state.upper())))
+    rows, versions = read_store(home, lambda con: (irg.profile(con, state.upper(), version), irg.versions(con, state.upper())))
     if rows.is_empty():
         fail(f"no IRG profile for {state.upper()}" + (f" version {version}" if version else ""), Exit.NOINPUT)
     if json:
@@ -95,7 +87,7 @@ def irg_export(home: HomeOption, state: Annotated[str, typer.Argument()], out: A
                version: Annotated[Optional[int], typer.Option("--version")] = None) -> None:
     """Download a profile as CSV (the inbound profile columns)."""
     from pipeline import irg
-    n = _read(home, lambda con: irg.export_csv(con, state.upper(), out, version))
+    n = read_store(home, lambda con: irg.export_csv(con, state.upper(), out, version))
     if not n:
         fail(f"no IRG profile for {state.upper()}", Exit.NOINPUT)
     info(f"{n} profile items -> {out}")
@@ -108,7 +100,7 @@ def ede_list(home: HomeOption, state: StateOpt, as_state: AsOpt = None,
     """Open requests to answer / awaiting an answer (with --all every exchange) of a state."""
     from pipeline import ede
     st = _own(state, as_state)
-    _print(_read(home, lambda con: ede.listing(con, st, open_only=not all_)), json, "exchanges")
+    _print(read_store(home, lambda con: ede.listing(con, st, open_only=not all_)), json, "exchanges")
 
 
 @dra_app.command("list")
@@ -116,7 +108,7 @@ def dra_list(home: HomeOption, state: StateOpt, as_state: AsOpt = None, json: Js
     """A state's DRA uploads, every version."""
     from pipeline import dra
     st = _own(state, as_state)
-    _print(_read(home, lambda con: dra.listing(con, st)), json, "uploads")
+    _print(read_store(home, lambda con: dra.listing(con, st)), json, "uploads")
 
 
 @dra_app.command("get")
@@ -127,7 +119,7 @@ def dra_get(home: HomeOption, state: StateOpt, year: Annotated[str, typer.Option
     from pipeline import dra
     st = _own(state, as_state)
     try:
-        got = _read(home, lambda con: dra.retrieve(con, home, st, year, out, version))
+        got = read_store(home, lambda con: dra.retrieve(con, home, st, year, out, version))
     except PortalError as exc:
         fail(str(exc), Exit.NOINPUT)
     emit_json(got) if json else info(f"{st} {year} v{got['version']} sha256 {got['sha256']} -> {out}")
@@ -141,7 +133,7 @@ def sub_list(home: HomeOption, state: Annotated[Optional[str], typer.Option("--s
     if as_state and not state:
         state = as_state
     st = _own(state, as_state) if state else None
-    _print(_read(home, lambda con: submissions.listing(con, st)), json, "submissions")
+    _print(read_store(home, lambda con: submissions.listing(con, st)), json, "submissions")
 
 
 @sub_app.command("show")
@@ -150,7 +142,7 @@ def sub_show(home: HomeOption, state: StateOpt, kind: Annotated[Optional[str], t
     """History (status events), state plan page statuses and per-field issues of a state's submissions."""
     from pipeline import submissions
     st = _own(state, as_state)
-    hist, pages, issues = _read(home, lambda con: (submissions.history(con, st, kind), submissions.plan_pages(con, st),
+    hist, pages, issues = read_store(home, lambda con: (submissions.history(con, st, kind), submissions.plan_pages(con, st),
                                                    submissions.issues_of(con, st)))
     if json:
         emit_json({"history": hist.to_dicts(), "state_plan_pages": pages.to_dicts(), "issues": issues.to_dicts()})

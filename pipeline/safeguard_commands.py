@@ -8,18 +8,12 @@ from typing import Annotated, Optional
 import typer
 
 from pipeline import store
-from pipeline.clikit import Exit, HomeOption, JsonOption, emit_json, fail
+from pipeline.clikit import Exit, HomeOption, JsonOption, emit_json, fail, open_store
 from pipeline.storefile import KEY_FILE_ENV, configured_key, rekey
 from pipeline.pii import mask_ssn_expr
 
 audit_app = typer.Typer(help="Audit trails: who received which person's data.", no_args_is_help=True)
 store_app = typer.Typer(help="Store administration (encryption keys).", no_args_is_help=True)
-
-
-def _store(home: Path, read_only: bool = False):
-    if not (home / store.DB_NAME).exists():
-        fail(f"no store at {home}/{store.DB_NAME}; run `fpls run` first", Exit.NOINPUT)
-    return store.connect(home, read_only=read_only)
 
 
 @audit_app.command("disclosures")
@@ -34,7 +28,7 @@ def audit_disclosures(
     if not (ssn or member or recipient):
         fail("give --person/--ssn, --member or --recipient", Exit.USAGE)
     from pipeline.disclosure import disclosures_of  # decodes layouts: heavy imports only when used
-    rows = disclosures_of(_store(home), ssn, member, recipient).with_columns(mask_ssn_expr("person_key").alias("person_key"))
+    rows = disclosures_of(open_store(home, write=True), ssn, member, recipient).with_columns(mask_ssn_expr("person_key").alias("person_key"))
     if json:
         emit_json({"disclosures": rows.to_dicts(), "count": rows.height})
         return
@@ -51,7 +45,7 @@ def purge_command(
     past its legal retention (24 months); every removal is logged in the store's purge_log."""
     from pipeline.purge import purge
     today = date.fromisoformat(as_of) if as_of else date.today()
-    result = purge(_store(home), home, older_than, today)
+    result = purge(open_store(home, write=True), home, older_than, today)
     if json:
         emit_json({"removed": result.removed})
         return
