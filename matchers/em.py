@@ -276,19 +276,6 @@ def u_from_patterns(table: pl.DataFrame, names: list[str]) -> dict[str, list[flo
     return u
 
 
-def em_m(
-    gammas: pl.DataFrame,
-    names: list[str],
-    u: dict[str, list[float]],
-    m_start: dict[str, np.ndarray],
-    max_iterations: int = 30,
-    tolerance: float = 1e-4,
-) -> tuple[dict[str, np.ndarray], float, int]:
-    """EM for m (u fixed) on the pairs (or pattern table) in `gammas`; returns (m, λ in this block, iterations)."""
-    G, counts = patterns(gammas, names)
-    return em_m_counts(G, counts, names, u, m_start, max_iterations, tolerance)
-
-
 def em_m_counts(
     G: np.ndarray,
     counts: np.ndarray,
