@@ -5,6 +5,7 @@ trailer describes what was sent; a mismatch rejects the whole file.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -19,28 +20,28 @@ def _slice(layout: Layout, record_id: str, name: str) -> pl.Expr:
     return pl.col(LINE).str.slice(f.start - 1, f.length).str.strip_chars(" ")
 
 
-def _tally_expr(layout: Layout, c: Control) -> pl.Expr:
-    record_id = c.sum_record or c.count[0]
-    keep = pl.col(RECORD_TYPE) == c.sum_record if c.sum_record else pl.col(RECORD_TYPE).is_in(list(c.count))
+def _tally(c: Control, keep: pl.Expr, text: Callable[[str], pl.Expr]) -> pl.Expr:
+    """The control's count or sum over the rows `keep` selects; `text(name)` is a field's trimmed text."""
     for name, value in c.where:
-        keep = keep & (_slice(layout, record_id, name) == value)
+        keep = keep & (text(name) == value)
     if c.sum_record:
-        return _slice(layout, record_id, c.sum_field).cast(pl.Int64, strict=False).filter(keep).sum()
+        return text(c.sum_field).cast(pl.Int64, strict=False).filter(keep).sum()
     return keep.sum()
 
 
-def _typed_tally_expr(c: Control, record_id: str, schema: pl.Schema) -> pl.Expr:
-    """`_tally_expr` over typed field columns of one record type's rows."""
+def _tally_expr(layout: Layout, c: Control) -> pl.Expr:
+    """Over classified lines (columns line, record_type): fields are cut from the line's text."""
+    record_id = c.sum_record or c.count[0]
+    keep = pl.col(RECORD_TYPE) == c.sum_record if c.sum_record else pl.col(RECORD_TYPE).is_in(list(c.count))
+    return _tally(c, keep, lambda name: _slice(layout, record_id, name))
+
+
+def _typed_tally_expr(c: Control, record_id: str) -> pl.Expr:
+    """Over one record type's rows already cut into typed fields (the compiled scanner's)."""
     if record_id != (c.sum_record or record_id) or (not c.sum_record and record_id not in c.count):
         return pl.lit(0, dtype=pl.Int64)
-    keep = pl.col(LINE_NO).is_not_null()          # a column, so that the sum counts rows
-    for name, value in c.where:
-        keep = keep & (pl.col(name).cast(pl.Utf8).str.strip_chars(" ") == value)
-    if not c.sum_record:
-        return keep.sum()
-    col = pl.col(c.sum_field)
-    value = col if schema[c.sum_field].is_integer() else col.str.strip_chars(" ").cast(pl.Int64, strict=False)
-    return value.filter(keep).sum()
+    every_row = pl.col(LINE_NO).is_not_null()          # a column, so that the sum counts rows
+    return _tally(c, every_row, lambda name: pl.col(name).cast(pl.Utf8).str.strip_chars(" "))
 
 
 def describe(c: Control) -> str:
@@ -64,7 +65,7 @@ class ControlTally:
         """Accumulate rows of one record type already cut into typed fields (the compiled scanner's)."""
         if not self.layout.controls or frame.is_empty():
             return
-        row = frame.select([_typed_tally_expr(c, record_id, frame.schema).alias(str(i))
+        row = frame.select([_typed_tally_expr(c, record_id).alias(str(i))
                             for i, c in enumerate(self.layout.controls)]).row(0)
         self.totals = [a + int(b or 0) for a, b in zip(self.totals or [0] * len(row), row, strict=True)]
 
