@@ -21,7 +21,7 @@ from functools import cache
 
 import numpy as np
 
-from pipeline.layouts import Record
+from pipeline.layouts import Layout, Record
 
 UNBOUNDED = 1 << 30
 OUT_NONE, OUT_TEXT, OUT_DATE, OUT_AMOUNT = 0, 1, 2, 3
@@ -156,3 +156,28 @@ def compile_record(record: Record) -> RecordProgram:
         rules=tuple(tuple(names.index(n) for n in r.any_of) for r in record.rules),
         needs_polars=tuple(polars_only), n_out=(slots[OUT_TEXT], slots[OUT_DATE], slots[OUT_AMOUNT]),
     )
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    """A layout's record identifiers as arrays: row i of `values` (its first lengths[i] bytes) at 0-based
+    column starts[i] names record record_index[i]; the extra last entry of record_index is what a line
+    matching none of them is (the default record, or -1)."""
+
+    starts: np.ndarray
+    lengths: np.ndarray
+    values: np.ndarray         # (identifiers, max length) uint8
+    record_index: np.ndarray
+
+
+@cache
+def compile_identifiers(layout: Layout) -> Identifiers:
+    specific = [(i, r) for i, r in enumerate(layout.records) if not r.is_default]
+    values = np.zeros((len(specific), max([len(r.match_value) for _, r in specific] + [1])), dtype=np.uint8)
+    for row, (_, r) in enumerate(specific):
+        values[row, :len(r.match_value)] = np.frombuffer(r.match_value.encode(), dtype=np.uint8)
+    default = next((i for i, r in enumerate(layout.records) if r.is_default), -1)
+    return Identifiers(
+        starts=np.array([r.match_start - 1 for _, r in specific], dtype=np.int64),
+        lengths=np.array([len(r.match_value) for _, r in specific], dtype=np.int64),
+        values=values, record_index=np.array([i for i, _ in specific] + [default], dtype=np.int64))

@@ -30,7 +30,7 @@ import polars as pl
 import pyarrow as pa
 
 from pipeline import _scan
-from pipeline.fieldprog import OUT_DATE, OUT_TEXT, RecordProgram, compile_record
+from pipeline.fieldprog import OUT_DATE, OUT_TEXT, RecordProgram, compile_identifiers, compile_record
 from pipeline.layouts import Layout
 
 LINE, LINE_NO = "line", "line_no"
@@ -134,22 +134,12 @@ def _terminator(buf: np.ndarray, length: int) -> bytes | None:
 def _record_types(buf: np.ndarray, n: int, stride: int, layout: Layout, terminator: bytes) -> np.ndarray | None:
     """Each line's record as an index into layout.records (first specific match in layout order, else the
     default record, else -1), or None if a line does not end with the terminator where it should."""
-    specific = [(i, r) for i, r in enumerate(layout.records) if not r.is_default]
-    width = max([len(r.match_value) for _, r in specific] + [1])
-    match = np.zeros((len(specific), width), dtype=np.uint8)
-    for row, (_, r) in enumerate(specific):
-        match[row, :len(r.match_value)] = np.frombuffer(r.match_value.encode(), dtype=np.uint8)
+    m = compile_identifiers(layout)
     rows = np.empty(n, dtype=np.int64)
-    default = next((i for i, r in enumerate(layout.records) if r.is_default), -1)
-    starts = np.array([r.match_start - 1 for _, r in specific], dtype=np.int64)
-    lengths = np.array([len(r.match_value) for _, r in specific], dtype=np.int64)
     ends_ok = _in_parallel(n, lambda lo, hi: _scan.classify_lines(
-        buf[lo * stride:hi * stride], stride, layout.record_length, terminator, starts, lengths, match, len(specific),
-        rows[lo:hi]))
-    if not all(ends_ok):
-        return None
-    index = np.array([i for i, _ in specific] + [default], dtype=np.int64)   # row of `match` → record index
-    return index[rows]
+        buf[lo * stride:hi * stride], stride, layout.record_length, terminator, m.starts, m.lengths, m.values,
+        len(m.starts), rows[lo:hi]))
+    return m.record_index[rows] if all(ends_ok) else None
 
 
 def _suspect_text(buf: np.ndarray, offsets: np.ndarray, length: int) -> pl.Series | None:
