@@ -15,6 +15,7 @@ scanner is unsure of is handed to the ordinary path, which has the last word.
 """
 from __future__ import annotations
 
+import re
 import re._parser as sre
 from dataclasses import dataclass
 from functools import cache

@@ -110,6 +110,7 @@ def test_compiled_patterns_match_like_the_regex(pattern, text):
 def test_patterns_outside_the_subset_are_left_to_polars():
     assert pattern_items(r"^\d{5}(\d{4})?$") is None
     assert pattern_items(r"^[^*\\]*[^0*\\][^*\\]*$") is None
+    assert pattern_items(r"^[A-") is None                   # not a regex at all: never guessed at
 
 
 def test_code_values_must_be_printable():
