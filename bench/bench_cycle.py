@@ -5,6 +5,7 @@
 Each step runs `fpls` in a child process; peak RSS is that child's ru_maxrss. Results are appended
 to bench/CYCLE_RESULTS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,6 +46,7 @@ def timed(args: list[str], env: dict | None = None) -> tuple[float, float, str, 
 
 def ndnh_counts(home: Path) -> dict:
     import duckdb
+
     con = duckdb.connect(str(home / "fpls.duckdb"), read_only=True)
     try:
         rows = con.execute("""SELECT source, count(*), count(*) FILTER (WHERE verification = 'V') FROM ndnh
@@ -67,13 +69,27 @@ def main() -> None:
     gen = (0.0, 0.0, 0.0, 0.0)
     if not (args.reuse and pristine.exists()):
         shutil.rmtree(pristine, ignore_errors=True)
-        s, rss, _, gcpu, gload = timed(["generate", "--persons", str(args.persons), "--states", args.states, "--seed", str(args.seed),
-                           "--as-of", args.as_of, "--out", str(pristine)])
+        s, rss, _, gcpu, gload = timed(
+            [
+                "generate",
+                "--persons",
+                str(args.persons),
+                "--states",
+                args.states,
+                "--seed",
+                str(args.seed),
+                "--as-of",
+                args.as_of,
+                "--out",
+                str(pristine),
+            ]
+        )
         gen = (s, rss, gcpu, gload)
     shutil.rmtree(args.out, ignore_errors=True)
     shutil.copytree(pristine, args.out)
-    run_s, run_rss, run_out, run_cpu, run_load = timed(["run", "--home", str(args.out), "--as-of", args.as_of, "--json"],
-                                    {"FPLS_POLL_SECONDS": "0"})
+    run_s, run_rss, run_out, run_cpu, run_load = timed(
+        ["run", "--home", str(args.out), "--as-of", args.as_of, "--json"], {"FPLS_POLL_SECONDS": "0"}
+    )
     eval_s, _, eval_out, _, _ = timed(["eval", "--home", str(args.out), "--json"])
     counts = ndnh_counts(args.out)
     summary, metrics = json.loads(run_out), json.loads(eval_out)
@@ -85,15 +101,18 @@ def main() -> None:
         f"- command: `python -m bench.bench_cycle --persons {args.persons} --states {args.states} --seed {args.seed} "
         f"--out {args.out}`",
         f"- generate: {gen[0]:.1f} s wall ({gen[2]:.0f} s CPU, load average {gen[3]:.1f}), peak RSS {gen[1]:.2f} GB"
-        if gen[0] else "- generate: reused",
+        if gen[0]
+        else "- generate: reused",
         f"- `fpls run`: **{run_s:.1f} s wall ({run_cpu:.0f} s CPU, load average {run_load:.1f}), peak RSS {run_rss:.2f} GB**; "
         f"{len(summary['files'])} files, {records:,} records, {fn:,} FN records",
         "- NDNH records (verified / loaded): " + ", ".join(f"{k} {v[1]:,} / {v[0]:,}" for k, v in counts.items()),
         f"- `fpls eval`: {eval_s:.1f} s",
     ]
     for name, m in metrics["sources"].items():
-        lines.append(f"- {name}: precision {m['precision']:.4f}, recall {m['recall']:.4f}, **F1 {m['f1']:.4f}** "
-                     f"(tp {m['tp']}, fp {m['fp']}, fn {m['fn']})")
+        lines.append(
+            f"- {name}: precision {m['precision']:.4f}, recall {m['recall']:.4f}, **F1 {m['f1']:.4f}** "
+            f"(tp {m['tp']}, fp {m['fp']}, fn {m['fn']})"
+        )
     text = "\n".join(lines) + "\n"
     if not RESULTS.exists():
         RESULTS.write_text("# Cycle benchmark results (bench/bench_cycle.py)\n")

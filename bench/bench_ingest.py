@@ -4,6 +4,7 @@ Machine load matters (two cores): the load average at the start is printed with 
 
 Each step runs in its own process so its peak RSS is its own. Results are appended to BENCHMARKS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,8 +14,8 @@ from bench.common import DATA, append_section, measure
 MAKE_FILE = """
 import json, numpy as np, polars as pl, datetime as dt
 from pathlib import Path
-from pipeline.layouts import load_layout
-from pipeline.writer import write_fixed
+from pipeline.files.layouts import load_layout
+from pipeline.files.writer import write_fixed
 n = {n}
 rng = np.random.default_rng(1)
 first = np.array(["JAMES","MARY","JOHN","PATRICIA","ROBERT","JENNIFER","MICHAEL","LINDA","WILLIAM","ELIZABETH"])
@@ -45,14 +46,14 @@ print(json.dumps({{"seconds": time.perf_counter() - start, "bytes": total}}))
 POLARS_LINES = """
 import json, time
 from pathlib import Path
-from pipeline.read import iter_line_batches
+from pipeline.files.lines import iter_line_batches
 start = time.perf_counter(); n = sum(b.height for b in iter_line_batches(Path("{path}")))
 print(json.dumps({{"seconds": time.perf_counter() - start, "records": n}}))
 """
 
 VALIDATE = """
 import json, time
-from pipeline.validate import validate_file
+from pipeline.files.validate import validate_file
 start = time.perf_counter(); r = validate_file("{path}", compiled={compiled})
 assert r.records == r.accepted + r.rejected
 print(json.dumps({{"seconds": time.perf_counter() - start, "records": r.records, "accepted": r.accepted,
@@ -81,15 +82,25 @@ def main() -> None:
     full = best_of(VALIDATE.format(path=path, compiled=True), args.runs)
     plain = best_of(VALIDATE.format(path=path, compiled=False), args.runs)
     n = args.records + 2
-    rows = ["| step | seconds | records/s | MB/s | ratio to raw read | peak RSS MiB |", "|---|---:|---:|---:|---:|---:|"]
-    for name, r in [("(a) raw read of the bytes (64 MiB readinto)", raw), ("(a2) polars scan of the lines only", lines),
-                    ("(b) fpls read + validate (compiled scanner, the default)", full),
-                    ("(b2) fpls read + validate, polars path only (compiled=False)", plain)]:
-        rows.append(f"| {name} | {r['seconds']:.2f} | {n / r['seconds']:,.0f} | {size_mb / r['seconds']:,.0f} | "
-                    f"{raw['seconds'] / r['seconds']:.2f} | {r['peak_rss_mib']:,} |")
-    rows.append(f"\nFile: {args.records:,} W4 records + header + trailer, {size_mb:,.0f} MB; best of {args.runs} runs; "
-                f"validation result: {full['status']}, {full['accepted']:,} accepted. Ratio b/a = "
-                f"{raw['seconds'] / full['seconds']:.2f}; b/a2 = {lines['seconds'] / full['seconds']:.2f}.")
+    rows = [
+        "| step | seconds | records/s | MB/s | ratio to raw read | peak RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in [
+        ("(a) raw read of the bytes (64 MiB readinto)", raw),
+        ("(a2) polars scan of the lines only", lines),
+        ("(b) fpls read + validate (compiled scanner, the default)", full),
+        ("(b2) fpls read + validate, polars path only (compiled=False)", plain),
+    ]:
+        rows.append(
+            f"| {name} | {r['seconds']:.2f} | {n / r['seconds']:,.0f} | {size_mb / r['seconds']:,.0f} | "
+            f"{raw['seconds'] / r['seconds']:.2f} | {r['peak_rss_mib']:,} |"
+        )
+    rows.append(
+        f"\nFile: {args.records:,} W4 records + header + trailer, {size_mb:,.0f} MB; best of {args.runs} runs; "
+        f"validation result: {full['status']}, {full['accepted']:,} accepted. Ratio b/a = "
+        f"{raw['seconds'] / full['seconds']:.2f}; b/a2 = {lines['seconds'] / full['seconds']:.2f}."
+    )
     append_section("W-4 ingest (issue 3)", "make bench  (python -m bench.bench_ingest)", rows)
 
 

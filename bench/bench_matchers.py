@@ -14,6 +14,7 @@ train, predict, write). The 1-minute load average before and after each run is r
 
 Splink model: see `splink_child`. Generated files are cached under bench/data/ (never committed).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,7 +43,7 @@ code = 0
 try:
     if argv[0] == "fpls":
         sys.argv = argv
-        from pipeline.cli import main
+        from pipeline.cli.app import main
         main()
     else:
         sys.path.insert(0, os.path.dirname(argv[1]))
@@ -63,7 +64,9 @@ def run_measured(argv: list[str]) -> tuple[float, float, int, str, str, str]:
     report = DATA / f".rusage_{os.getpid()}.json"
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", CHILD_WRAPPER, str(report), *argv], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD_WRAPPER, str(report), *argv], capture_output=True, text=True, cwd=ROOT
+    )
     seconds = time.perf_counter() - start
     load = f"{load_before:.1f}→{os.getloadavg()[0]:.1f}"
     sys.stderr.write(proc.stderr[-3000:] if proc.returncode else proc.stderr[-1500:])
@@ -91,17 +94,25 @@ def febrl_files(blank_ssn: bool) -> tuple[Path, Path, Path]:
         # soc_sec_id is 7 digits: prefix "50" makes a structurally valid 9-digit SSN stand-in.
         ssn = pl.lit(None, pl.Utf8) if blank_ssn else pl.lit("50") + pl.col("soc_sec_id").str.zfill(7)
         return d.select(
-            pl.col("rec_id").alias("id"), ssn.alias("ssn"), pl.col("given_name").alias("first_name"),
-            pl.lit(None, pl.Utf8).alias("middle_name"), pl.col("surname").alias("last_name"),
-            pl.col("date_of_birth").alias("dob"), pl.lit(None, pl.Utf8).alias("sex"),
+            pl.col("rec_id").alias("id"),
+            ssn.alias("ssn"),
+            pl.col("given_name").alias("first_name"),
+            pl.lit(None, pl.Utf8).alias("middle_name"),
+            pl.col("surname").alias("last_name"),
+            pl.col("date_of_birth").alias("dob"),
+            pl.lit(None, pl.Utf8).alias("sex"),
             pl.concat_str(["street_number", "address_1"], separator=" ", ignore_nulls=True).alias("street"),
-            pl.col("suburb").alias("city"), pl.col("state"), pl.col("postcode").alias("zip"),
+            pl.col("suburb").alias("city"),
+            pl.col("state"),
+            pl.col("postcode").alias("zip"),
         )
 
     A, B = convert(a), convert(b)
     A.write_csv(paths[0])
     B.write_csv(paths[1])
-    A.select(pl.col("id").alias("left_id"), pl.col("id").str.replace("-org", "-dup-0").alias("right_id")).write_csv(paths[2])
+    A.select(pl.col("id").alias("left_id"), pl.col("id").str.replace("-org", "-dup-0").alias("right_id")).write_csv(
+        paths[2]
+    )
     return paths
 
 
@@ -121,7 +132,7 @@ def generated_files(n: int, ssn_share: float, seed: int = 11) -> tuple[Path, Pat
 
 
 def score(pairs_csv: Path, truth_csv: Path) -> dict:
-    from matchers.evaluate import pair_metrics
+    from pipeline.evaluation.metrics import pair_metrics
 
     pairs = pl.read_csv(pairs_csv, infer_schema=False)
     truth = pl.read_csv(truth_csv, infer_schema=False)
@@ -139,9 +150,16 @@ def bench_fpls(name: str, left: Path, right: Path, truth: Path, settings: Path |
     summary = json.loads(stdout)
     n = summary["left_records"] + summary["right_records"]
     return {
-        "case": name, "tool": "fpls", "records": n, "seconds": seconds, "rss_mb": rss, "load": load,
+        "case": name,
+        "tool": "fpls",
+        "records": n,
+        "seconds": seconds,
+        "rss_mb": rss,
+        "load": load,
         "in_tool": summary["seconds"],
-        "candidates": summary["candidate_pairs"], "timings": summary["timings"], **score(out, truth),
+        "candidates": summary["candidate_pairs"],
+        "timings": summary["timings"],
+        **score(out, truth),
     }
 
 
@@ -196,8 +214,11 @@ def splink_child(left: str, right: str, out: str, with_ssn: str) -> None:
         rules.append(block_on("ssn"))
         deterministic.insert(0, block_on("ssn"))
     settings = SettingsCreator(
-        link_type="link_only", comparisons=comparisons, blocking_rules_to_generate_predictions=rules,
-        retain_intermediate_calculation_columns=False, retain_matching_columns=False,
+        link_type="link_only",
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=rules,
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
     )
     linker = Linker(sdfs, settings, log_level=None)
     linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.8)
@@ -224,8 +245,16 @@ def bench_splink(name: str, left: Path, right: Path, truth: Path, with_ssn: bool
         return {"case": name, "tool": "splink", "error": f"exit {status}"}
     found = re.search(r"splink ([0-9.]+)s in-process", err)
     n = pl.scan_csv(left).select(pl.len()).collect().item() + pl.scan_csv(right).select(pl.len()).collect().item()
-    return {"case": name, "tool": "splink 5", "records": n, "seconds": seconds, "rss_mb": rss, "load": load,
-            "in_tool": float(found.group(1)) if found else None, **score(out, truth)}
+    return {
+        "case": name,
+        "tool": "splink 5",
+        "records": n,
+        "seconds": seconds,
+        "rss_mb": rss,
+        "load": load,
+        "in_tool": float(found.group(1)) if found else None,
+        **score(out, truth),
+    }
 
 
 def _num(x: float | None) -> str:
@@ -254,7 +283,9 @@ def main() -> None:
     ap.add_argument("--febrl", action="store_true", help="FEBRL4 with and without SSN")
     ap.add_argument("--febrl-cases", nargs="*", default=["ssn", "no_ssn"], choices=["ssn", "no_ssn"])
     ap.add_argument("--persons", type=int, default=0, help="generated persons per side (0: none)")
-    ap.add_argument("--ssn-share", type=float, nargs="*", default=[0.0, 1.0], help="share of generated records with an SSN")
+    ap.add_argument(
+        "--ssn-share", type=float, nargs="*", default=[0.0, 1.0], help="share of generated records with an SSN"
+    )
     ap.add_argument("--left", type=Path)
     ap.add_argument("--right", type=Path)
     ap.add_argument("--truth", type=Path, help="CSV left_id,right_id of true pairs")

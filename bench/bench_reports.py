@@ -7,20 +7,20 @@ validity history, 4 quarters of QW wages + W-4 new hires + UI for most NCPs, NDN
 requests, the file ledger and rejects, and a case financial snapshot per case. Prints one JSON line
 and appends the figures to bench/REPORTS_RESULTS.md.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
-import platform
 import os
+import platform
 import shutil
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline import store
-from reports import casefin
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "REPORTS_RESULTS.md"
@@ -70,10 +70,9 @@ def _fill(con, persons: int, states: list[str]) -> None:
     con.execute(f"""INSERT INTO file_ledger BY NAME SELECT i AS file_id, '{CYCLE}' AS cycle_id,
         CASE WHEN i % 3 = 0 THEN s WHEN i % 3 = 1 THEN 'SWA-' || s ELSE 'EMP-' || i END AS submitter,
         'F' || i AS file_name, 'fcr_input' AS layout, 'loaded' AS status, 10000 AS records, 9900 AS accepted, 100 AS rejected
-        FROM (SELECT i, list_value({', '.join(repr(s) for s in states)})[1 + CAST(i % {len(states)} AS INTEGER)] AS s FROM range(1, 300) t(i))""")
+        FROM (SELECT i, list_value({", ".join(repr(s) for s in states)})[1 + CAST(i % {len(states)} AS INTEGER)] AS s FROM range(1, 300) t(i))""")
     con.execute("""INSERT INTO rejects BY NAME SELECT 1 + i % 299 AS file_id, i AS line,
         ['REQUIRED', 'BAD_DATE', 'BAD_PATTERN'][1 + CAST(i % 3 AS INTEGER)] AS code, 'E' AS severity FROM range(30000) t(i)""")
-    con.execute(casefin.DDL)
     con.execute(f"""INSERT INTO case_financial BY NAME
         SELECT '{CYCLE}' AS cycle_id, 0 AS file_id, row_number() OVER () AS line_no, state, case_id, member_id,
                ssn AS ncp_ssn, first_name AS ncp_first_name, last_name AS ncp_last_name, 'N' AS case_type,
@@ -106,9 +105,17 @@ def main() -> None:
     ndnh = con.execute("SELECT count(*) FROM ndnh").fetchall()[0][0]
     con.close()
     size = sum(f.stat().st_size for f in Path(result.directory).iterdir())
-    out = {"persons": persons, "ndnh_rows": ndnh, "states": args.states, "store_fill_s": round(fill_s, 1),
-           "build_reports_s": round(build_s, 2), "pages": len(result.pages), "csv_files": result.csv_files,
-           "letters": result.letters, "report_mib": round(size / 2**20, 1)}
+    out = {
+        "persons": persons,
+        "ndnh_rows": ndnh,
+        "states": args.states,
+        "store_fill_s": round(fill_s, 1),
+        "build_reports_s": round(build_s, 2),
+        "pages": len(result.pages),
+        "csv_files": result.csv_files,
+        "letters": result.letters,
+        "report_mib": round(size / 2**20, 1),
+    }
     print(json.dumps(out))
     _record(out)
     if not args.keep:
@@ -118,17 +125,21 @@ def main() -> None:
 def _record(out: dict) -> None:
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     if not RESULTS.exists():
-        RESULTS.write_text("# Report build benchmark\n\nCommand: `.venv/bin/python -m bench.bench_reports "
-                           "[--persons N] [--states S]` (synthetic store built directly in DuckDB, then "
-                           "`reports.build.build_reports`). Target: under 30 s for 1M persons.\n\n"
-                           "| when (UTC) | machine | load avg | persons | NDNH rows | states | build_reports s | pages | "
-                           "CSVs | letters | report MiB |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
+        RESULTS.write_text(
+            "# Report build benchmark\n\nCommand: `.venv/bin/python -m bench.bench_reports "
+            "[--persons N] [--states S]` (synthetic store built directly in DuckDB, then "
+            "`reports.build.build_reports`). Target: under 30 s for 1M persons.\n\n"
+            "| when (UTC) | machine | load avg | persons | NDNH rows | states | build_reports s | pages | "
+            "CSVs | letters | report MiB |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
+        )
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
     machine = f"{os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
     with RESULTS.open("a") as fh:
-        fh.write(f"| {when} | {machine} | {os.getloadavg()[0]:.1f} | {out['persons']:,} | {out['ndnh_rows']:,} | {out['states']} | "
-                 f"{out['build_reports_s']} | {out['pages']} | {out['csv_files']} | {out['letters']:,} | "
-                 f"{out['report_mib']} |\n")
+        fh.write(
+            f"| {when} | {machine} | {os.getloadavg()[0]:.1f} | {out['persons']:,} | {out['ndnh_rows']:,} | {out['states']} | "
+            f"{out['build_reports_s']} | {out['pages']} | {out['csv_files']} | {out['letters']:,} | "
+            f"{out['report_mib']} |\n"
+        )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 Usage: python -m bench.bench_synth [--persons 1000000] [--states KS,MO,OK,TX] [--out DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,10 @@ def main() -> None:
     size_mb = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 1e6
     print("| persons | states | files | records | MB written | seconds | peak RSS MB |")
     print("|---:|---|---:|---:|---:|---:|---:|")
-    print(f"| {args.persons:,} | {args.states} | {summary['files']} | {summary['records']:,} | {size_mb:,.0f} | "
-          f"{seconds:.1f} | {peak_mb:,.0f} |")
+    print(
+        f"| {args.persons:,} | {args.states} | {summary['files']} | {summary['records']:,} | {size_mb:,.0f} | "
+        f"{seconds:.1f} | {peak_mb:,.0f} |"
+    )
     if args.out is None:
         shutil.rmtree(out, ignore_errors=True)
 

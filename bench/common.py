@@ -1,4 +1,5 @@
 """Shared benchmark plumbing: run a step in a child process, time it, read its peak RSS, record markdown."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +24,9 @@ def machine() -> str:
 def measure(code: str) -> dict:
     """Run `code` in a fresh interpreter; it must print one JSON object. Adds seconds and peak RSS (MiB)."""
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code + _REPORT_RSS], check=True, capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", code + _REPORT_RSS], check=True, capture_output=True, text=True, cwd=ROOT
+    )
     seconds = time.perf_counter() - start
     *_, result_line, rss_line = out.stdout.strip().splitlines()
     result = json.loads(result_line)
@@ -40,10 +43,14 @@ print(_j.dumps({"rss_kib": _r.getrusage(_r.RUSAGE_SELF).ru_maxrss}))
 
 
 def append_section(title: str, command: str, lines: list[str]) -> None:
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     load = os.getloadavg()[0]
-    text = [f"\n## {title}\n", f"Measured {stamp} on {machine()} (1-min load average {load:.2f} at the end) with `{command}`.\n",
-            *lines, ""]
+    text = [
+        f"\n## {title}\n",
+        f"Measured {stamp} on {machine()} (1-min load average {load:.2f} at the end) with `{command}`.\n",
+        *lines,
+        "",
+    ]
     with BENCHMARKS.open("a") as fh:
         fh.write("\n".join(text) + "\n")
     print("\n".join(text))

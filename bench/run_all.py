@@ -1,4 +1,5 @@
 """`make bench`: every benchmark in turn; each records its figures (BENCHMARKS.md or bench/*_RESULTS.md)."""
+
 from __future__ import annotations
 
 import importlib

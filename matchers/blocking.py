@@ -13,6 +13,7 @@ and before scoring, so the operator sees what each rule costs.
 
 All joins are polars hash joins on integer row positions; nothing loops over rows in Python.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,11 +22,24 @@ import polars as pl
 
 # Which comparison each blocking key pins down (EM must not learn m for a field the block fixes).
 KEY_FIXES = {
-    "ssn9": "ssn", "dob_date": "dob", "birth_year": "dob",
-    "ln_key": "last_name", "ln_nysiis": "last_name", "ln_soundex": "last_name", "ln_metaphone": "last_name",
-    "fn_key": "first_name", "fn_nysiis": "first_name", "fn_soundex": "first_name", "fn_canon": "first_name",
-    "zip5": "zip", "zip3": "zip", "city_n": "city", "street_n": "street", "street_no": "street",
-    "sex1": "sex", "mn": "middle_name",
+    "ssn9": "ssn",
+    "dob_date": "dob",
+    "birth_year": "dob",
+    "ln_key": "last_name",
+    "ln_nysiis": "last_name",
+    "ln_soundex": "last_name",
+    "ln_metaphone": "last_name",
+    "fn_key": "first_name",
+    "fn_nysiis": "first_name",
+    "fn_soundex": "first_name",
+    "fn_canon": "first_name",
+    "zip5": "zip",
+    "zip3": "zip",
+    "city_n": "city",
+    "street_n": "street",
+    "street_no": "street",
+    "sex1": "sex",
+    "mn": "middle_name",
 }
 
 
@@ -40,7 +54,7 @@ class BlockingRule:
     max_pairs_per_record: float | None = None  # same, as a multiple of the larger side's row count
 
     @classmethod
-    def from_dict(cls, spec: dict) -> "BlockingRule":
+    def from_dict(cls, spec: dict) -> BlockingRule:
         return cls(
             name=spec["name"],
             keys=tuple(spec.get("keys", ())),
@@ -77,10 +91,7 @@ class Candidates:
 
 
 def _keyed(frame: pl.DataFrame, keys: tuple[str, ...], index: str, as_names: tuple[str, ...]) -> pl.DataFrame:
-    return (
-        frame.select(pl.col(index), *[pl.col(k).alias(a) for k, a in zip(keys, as_names)])
-        .drop_nulls()
-    )
+    return frame.select(pl.col(index), *[pl.col(k).alias(a) for k, a in zip(keys, as_names)]).drop_nulls()
 
 
 def equi_pairs(left: pl.DataFrame, right: pl.DataFrame, rule: BlockingRule) -> pl.DataFrame:
@@ -113,7 +124,8 @@ def _ssn_masks(frame: pl.DataFrame, index: str) -> pl.DataFrame:
     hi = [pl.max_horizontal(s.str.slice(i, 1), s.str.slice(i + 1, 1)) for i in range(8)]
     swapped = [pl.lit(f"{i}:") + s.str.slice(0, i) + lo[i] + hi[i] + s.str.slice(i + 2) for i in range(8)]
     return (
-        frame.select(pl.col(index), s).drop_nulls()
+        frame.select(pl.col(index), s)
+        .drop_nulls()
         .select(pl.col(index), pl.concat_list([*masked, *swapped]).alias("_key"))
         .explode("_key")
     )
@@ -122,14 +134,18 @@ def _ssn_masks(frame: pl.DataFrame, index: str) -> pl.DataFrame:
 def ssn_one_edit_pairs(left: pl.DataFrame, right: pl.DataFrame, rule: BlockingRule) -> pl.DataFrame:
     lk, rk = _ssn_masks(left, "l"), _ssn_masks(right, "r")
     pairs = lk.join(rk, on="_key", how="inner").select("l", "r").unique()
-    pairs = pairs.join(left.select(pl.col("l"), pl.col("ssn9").alias("_sl")), on="l").join(
-        right.select(pl.col("r"), pl.col("ssn9").alias("_sr")), on="r"
-    ).filter(pl.col("_sl") != pl.col("_sr"))
+    pairs = (
+        pairs.join(left.select(pl.col("l"), pl.col("ssn9").alias("_sl")), on="l")
+        .join(right.select(pl.col("r"), pl.col("ssn9").alias("_sr")), on="r")
+        .filter(pl.col("_sl") != pl.col("_sr"))
+    )
     if rule.within:
         lw = left.select("l", *[pl.col(c).alias(f"{c}_l") for c in rule.within])
         rw = right.select("r", *[pl.col(c).alias(f"{c}_r") for c in rule.within])
-        pairs = pairs.join(lw, on="l").join(rw, on="r").filter(
-            pl.any_horizontal([(pl.col(f"{c}_l") == pl.col(f"{c}_r")).fill_null(False) for c in rule.within])
+        pairs = (
+            pairs.join(lw, on="l")
+            .join(rw, on="r")
+            .filter(pl.any_horizontal([(pl.col(f"{c}_l") == pl.col(f"{c}_r")).fill_null(False) for c in rule.within]))
         )
     return pairs.select("l", "r")
 
@@ -151,7 +167,9 @@ def generate(left: pl.DataFrame, right: pl.DataFrame, rules: list[BlockingRule])
     parts, counts, skipped = [], {}, {}
     empty = pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32})
     for bit, rule in enumerate(rules):
-        usable = all(k in left.columns for k in rule.keys) and all(k in right.columns for k in (rule.right_keys or rule.keys))
+        usable = all(k in left.columns for k in rule.keys) and all(
+            k in right.columns for k in (rule.right_keys or rule.keys)
+        )
         budget = rule.budget(left.height, right.height)
         if usable and budget is not None and rule.kind == "equi":
             cost = estimated_pairs(left, right, rule)

@@ -4,6 +4,7 @@ Both read person-schema CSVs; bad rows are handled per row (see matchers/persons
 on stderr by issue code and line, never with an SSN. Output files are operator data files and may
 carry SSNs; stdout and stderr never do.
 """
+
 from __future__ import annotations
 
 import time
@@ -23,7 +24,9 @@ def _report_issues(issues: pl.DataFrame, limit: int = 10) -> None:
         return
     counts = issues.group_by("issue").len().sort("issue")
     info("input issues: " + ", ".join(f"{code}={n}" for code, n in counts.iter_rows()))
-    for row in issues.filter(pl.col("issue").is_in(["NO_ID", "DUPLICATE_ID", "ALL_BLANK"])).head(limit).iter_rows(named=True):
+    for row in (
+        issues.filter(pl.col("issue").is_in(["NO_ID", "DUPLICATE_ID", "ALL_BLANK"])).head(limit).iter_rows(named=True)
+    ):
         side = f"{row['side']} " if "side" in row else ""
         info(f"  {side}line {row['line']}: {row['issue']} (row dropped)")
 
@@ -56,10 +59,18 @@ def link_command(
     right: Annotated[Path, typer.Argument(help="Right person-schema CSV.")],
     out: OutOption,
     home: HomeOption,
-    one_to_one: Annotated[bool, typer.Option("--one-to-one", help="At most one match per left AND per right row.")] = False,
-    params: Annotated[Optional[Path], typer.Option("--params", help="Load trained m/u/prior (JSON) instead of training.")] = None,
-    save_params: Annotated[Optional[Path], typer.Option("--save-params", help="Save the trained parameters (JSON).")] = None,
-    settings: Annotated[Optional[Path], typer.Option("--settings", help="Settings YAML (default matchers/settings.yaml).")] = None,
+    one_to_one: Annotated[
+        bool, typer.Option("--one-to-one", help="At most one match per left AND per right row.")
+    ] = False,
+    params: Annotated[
+        Optional[Path], typer.Option("--params", help="Load trained m/u/prior (JSON) instead of training.")
+    ] = None,
+    save_params: Annotated[
+        Optional[Path], typer.Option("--save-params", help="Save the trained parameters (JSON).")
+    ] = None,
+    settings: Annotated[
+        Optional[Path], typer.Option("--settings", help="Settings YAML (default matchers/settings.yaml).")
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Link two person-schema CSVs; write left_id,right_id,match_weight,match_probability,decision,explanation."""
@@ -144,8 +155,13 @@ def verify_command(
     file: Annotated[Path, typer.Argument(help="Person-schema CSV to verify.")],
     out: OutOption,
     home: HomeOption,
-    master: Annotated[Optional[Path], typer.Option("--master", help="SSA master (CSV or parquet); default: table ssa_master in <home>/fpls.duckdb.")] = None,
-    misidentified: Annotated[Optional[Path], typer.Option("--misidentified", help="Misidentified participants (state, member_id, ssn).")] = None,
+    master: Annotated[
+        Optional[Path],
+        typer.Option("--master", help="SSA master (CSV or parquet); default: table ssa_master in <home>/fpls.duckdb."),
+    ] = None,
+    misidentified: Annotated[
+        Optional[Path], typer.Option("--misidentified", help="Misidentified participants (state, member_id, ssn).")
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Verify / identify the SSN of each person row against the SSA master (validity codes V C E N P R blank)."""

@@ -8,10 +8,11 @@ String similarity is computed once per distinct (left value, right value) pair w
 `rapidfuzz.process.cpdist` (C++, all cores), then joined back, so a million candidate pairs that share
 common names cost far fewer than a million Jaro-Winkler calls.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import polars as pl
@@ -33,7 +34,9 @@ class Comparison:
     stratum: str | None = None  # key column whose agreement concentrates the rare levels (u estimation)
 
 
-def per_distinct_pair(frame: pl.DataFrame, a: str, b: str, fn: Callable[[pl.DataFrame], pl.Series], name: str) -> pl.Series:
+def per_distinct_pair(
+    frame: pl.DataFrame, a: str, b: str, fn: Callable[[pl.DataFrame], pl.Series], name: str
+) -> pl.Series:
     """`fn` evaluated once per distinct non-null (a, b) value pair of `frame`, broadcast back to every row.
 
     Distinct pairs are found and joined back on 64-bit hashes of the two strings (integer hashing and
@@ -50,15 +53,21 @@ def per_distinct_pair(frame: pl.DataFrame, a: str, b: str, fn: Callable[[pl.Data
 JW_CUTOFF = 0.7  # lowest Jaro-Winkler threshold of any level: below it rapidfuzz may stop early and return 0
 
 
-def jaro_winkler(frame: pl.DataFrame, a: str, b: str, distinct: bool = True, where: np.ndarray | None = None) -> pl.Series:
+def jaro_winkler(
+    frame: pl.DataFrame, a: str, b: str, distinct: bool = True, where: np.ndarray | None = None
+) -> pl.Series:
     """Jaro-Winkler similarity of columns a and b (null where either is null), per distinct pair.
 
     `where`: boolean mask of the rows that need a similarity (others get null, which no level accepts):
     equal values are settled by the exact level first, so only differing ones are scored.
     `distinct=False` scores every row directly: cheaper for random pairs, which are almost all distinct."""
+
     def score(d: pl.DataFrame) -> pl.Series:
         sims = cpdist(
-            d[a].to_list(), d[b].to_list(), scorer=JaroWinkler.normalized_similarity, workers=-1,
+            d[a].to_list(),
+            d[b].to_list(),
+            scorer=JaroWinkler.normalized_similarity,
+            workers=-1,
             score_cutoff=JW_CUTOFF,
         )
         return pl.Series(np.asarray(sims, dtype=np.float32))
@@ -74,8 +83,11 @@ def jaro_winkler(frame: pl.DataFrame, a: str, b: str, distinct: bool = True, whe
         return per_distinct_pair(frame, a, b, score, "jw")
     missing = (frame[a].is_null() | frame[b].is_null()).to_numpy()
     sims = cpdist(
-        frame[a].fill_null("").to_list(), frame[b].fill_null("").to_list(),
-        scorer=JaroWinkler.normalized_similarity, workers=-1, score_cutoff=JW_CUTOFF,
+        frame[a].fill_null("").to_list(),
+        frame[b].fill_null("").to_list(),
+        scorer=JaroWinkler.normalized_similarity,
+        workers=-1,
+        score_cutoff=JW_CUTOFF,
     )
     return pl.Series("jw", np.asarray(sims, dtype=np.float32)).scatter(np.flatnonzero(missing), None)
 
@@ -94,29 +106,30 @@ def _missing(col: str) -> pl.Expr:
 
 # --- field comparisons -------------------------------------------------------------------------
 
+
 def first_name_gamma(g: pl.DataFrame) -> pl.Expr:
-    l, r = pl.col("fn_key_l"), pl.col("fn_key_r")
-    swapped = (l == pl.col("ln_key_r")) & (pl.col("ln_key_l") == r)
-    initial = (l.str.len_chars() == 1) | (r.str.len_chars() == 1)
+    left, right = pl.col("fn_key_l"), pl.col("fn_key_r")
+    swapped = (left == pl.col("ln_key_r")) & (pl.col("ln_key_l") == right)
+    initial = (left.str.len_chars() == 1) | (right.str.len_chars() == 1)
     return _levels(
-        l == r,
+        left == right,
         swapped,
         pl.col("_fn_nick"),
         pl.col("_fn_jw") >= 0.92,
         pl.col("_fn_jw") >= 0.85,
-        initial & (l.str.slice(0, 1) == r.str.slice(0, 1)),
+        initial & (left.str.slice(0, 1) == right.str.slice(0, 1)),
         missing=_missing("fn_key"),
     )
 
 
 def last_name_gamma(g: pl.DataFrame) -> pl.Expr:
-    l, r = pl.col("ln_key_l"), pl.col("ln_key_r")
-    swapped = (l == pl.col("fn_key_r")) & (pl.col("fn_key_l") == r)
+    left, right = pl.col("ln_key_l"), pl.col("ln_key_r")
+    swapped = (left == pl.col("fn_key_r")) & (pl.col("fn_key_l") == right)
     part = pl.col("ln_parts_l").list.set_intersection(pl.col("ln_parts_r")).list.len() > 0
     # One name moved to the other field and the other name changed or mistyped (HARRISON CAPURSO / CAPURSO RUBY).
-    cross = (l == pl.col("fn_key_r")) | (pl.col("fn_key_l") == r)
+    cross = (left == pl.col("fn_key_r")) | (pl.col("fn_key_l") == right)
     return _levels(
-        l == r,
+        left == right,
         swapped,
         part,
         cross.fill_null(False),
@@ -127,13 +140,13 @@ def last_name_gamma(g: pl.DataFrame) -> pl.Expr:
 
 
 def middle_name_gamma(g: pl.DataFrame) -> pl.Expr:
-    l, r = pl.col("mn_l"), pl.col("mn_r")
-    return _levels(l == r, l.str.slice(0, 1) == r.str.slice(0, 1), missing=_missing("mn"))
+    left, right = pl.col("mn_l"), pl.col("mn_r")
+    return _levels(left == right, left.str.slice(0, 1) == right.str.slice(0, 1), missing=_missing("mn"))
 
 
 def _digit(x: pl.Expr, i: int) -> pl.Expr:
     """i-th decimal digit from the right of an integer column."""
-    return (x // (10 ** i)) % 10
+    return (x // (10**i)) % 10
 
 
 def hamming_expr(a: pl.Expr, b: pl.Expr, width: int) -> pl.Expr:
@@ -151,24 +164,24 @@ def adjacent_transposition_expr(a: pl.Expr, b: pl.Expr, width: int) -> pl.Expr:
 
 
 def ssn_gamma(g: pl.DataFrame) -> pl.Expr:
-    l, r = pl.col("ssn_int_l"), pl.col("ssn_int_r")
-    diff = hamming_expr(l, r, 9)
+    left, right = pl.col("ssn_int_l"), pl.col("ssn_int_r")
+    diff = hamming_expr(left, right, 9)
     return _levels(
-        l == r,
+        left == right,
         diff == 1,
-        (diff == 2) & adjacent_transposition_expr(l, r, 9),
+        (diff == 2) & adjacent_transposition_expr(left, right, 9),
         missing=_missing("ssn_int"),
     )
 
 
 def dob_gamma(g: pl.DataFrame) -> pl.Expr:
-    l, r = pl.col("dob_int_l"), pl.col("dob_int_r")
-    ly, lm, ld = l // 10000, (l // 100) % 100, l % 100
-    ry, rm, rd = r // 10000, (r // 100) % 100, r % 100
+    left, right = pl.col("dob_int_l"), pl.col("dob_int_r")
+    ly, lm, ld = left // 10000, (left // 100) % 100, left % 100
+    ry, rm, rd = right // 10000, (right // 100) % 100, right % 100
     return _levels(
-        l == r,
+        left == right,
         (ld == rm) & (lm == rd) & (ly == ry),
-        hamming_expr(l, r, 8) == 1,
+        hamming_expr(left, right, 8) == 1,
         ((ly - ry).abs() == 1) & (lm == rm) & (ld == rd),
         (ly == ry) & (lm == rm),
         missing=_missing("dob_int"),
@@ -211,9 +224,8 @@ def address_gamma(g: pl.DataFrame) -> pl.Expr:
     city = (pl.col("city_n_l") == pl.col("city_n_r")) | (pl.col("_city_jw") >= 0.9)
     zip3 = pl.col("zip3_l") == pl.col("zip3_r")
     exact, fuzzy, zip5, zip_typo, city, zip3 = (c.fill_null(False) for c in (exact, fuzzy, zip5, zip_typo, city, zip3))
-    missing = (
-        (pl.col("street_n_l").is_null() & pl.col("zip5_l").is_null() & pl.col("city_n_l").is_null())
-        | (pl.col("street_n_r").is_null() & pl.col("zip5_r").is_null() & pl.col("city_n_r").is_null())
+    missing = (pl.col("street_n_l").is_null() & pl.col("zip5_l").is_null() & pl.col("city_n_l").is_null()) | (
+        pl.col("street_n_r").is_null() & pl.col("zip5_r").is_null() & pl.col("city_n_r").is_null()
     )
     return _levels(
         exact & zip5 & city,
@@ -232,22 +244,59 @@ def address_gamma(g: pl.DataFrame) -> pl.Expr:
 COMPARISONS: dict[str, Comparison] = {
     c.name: c
     for c in (
-        Comparison("first_name", ("exact", "swapped", "nickname", "jw>=0.92", "jw>=0.85", "initial", "else"),
-                   ("fn_key", "ln_key"), first_name_gamma, tf_column="fn_key", stratum="fn_key"),
-        Comparison("last_name", ("exact", "swapped", "part", "cross", "jw>=0.92", "jw>=0.85", "else"),
-                   ("ln_key", "fn_key", "ln_parts"), last_name_gamma, tf_column="ln_key",
-                   stratum="ln_key"),
+        Comparison(
+            "first_name",
+            ("exact", "swapped", "nickname", "jw>=0.92", "jw>=0.85", "initial", "else"),
+            ("fn_key", "ln_key"),
+            first_name_gamma,
+            tf_column="fn_key",
+            stratum="fn_key",
+        ),
+        Comparison(
+            "last_name",
+            ("exact", "swapped", "part", "cross", "jw>=0.92", "jw>=0.85", "else"),
+            ("ln_key", "fn_key", "ln_parts"),
+            last_name_gamma,
+            tf_column="ln_key",
+            stratum="ln_key",
+        ),
         Comparison("middle_name", ("exact", "initial", "else"), ("mn",), middle_name_gamma),
-        Comparison("dob", ("exact", "day_month_swap", "one_digit", "year_1", "year_month", "else"),
-                   ("dob_int",), dob_gamma, stratum="birth_year"),
+        Comparison(
+            "dob",
+            ("exact", "day_month_swap", "one_digit", "year_1", "year_month", "else"),
+            ("dob_int",),
+            dob_gamma,
+            stratum="birth_year",
+        ),
         Comparison("ssn", ("exact", "one_digit", "transposition", "else"), ("ssn_int",), ssn_gamma, stratum="ssn_int"),
         Comparison("sex", ("exact", "else"), ("sex1",), sex_gamma),
         Comparison("zip", ("exact", "zip3", "else"), ("zip5", "zip3"), zip_gamma, stratum="zip3"),
         Comparison("city", ("exact", "jw>=0.9", "else"), ("city_n",), city_gamma, stratum="city_n"),
-        Comparison("street", ("exact", "jw>=0.9", "number_jw>=0.7", "else"), ("street_n", "street_no"), street_gamma, stratum="street_no"),
-        Comparison("address", ("street_zip_city", "street~_zip~_city~", "street~_zip~|city~", "zip_city~",
-                               "street~", "zip~_city~", "zip", "city~", "zip3", "else"),
-                   ("street_n", "street_no", "zip5", "zip3", "city_n"), address_gamma, stratum="zip5"),
+        Comparison(
+            "street",
+            ("exact", "jw>=0.9", "number_jw>=0.7", "else"),
+            ("street_n", "street_no"),
+            street_gamma,
+            stratum="street_no",
+        ),
+        Comparison(
+            "address",
+            (
+                "street_zip_city",
+                "street~_zip~_city~",
+                "street~_zip~|city~",
+                "zip_city~",
+                "street~",
+                "zip~_city~",
+                "zip",
+                "city~",
+                "zip3",
+                "else",
+            ),
+            ("street_n", "street_no", "zip5", "zip3", "city_n"),
+            address_gamma,
+            stratum="zip5",
+        ),
     )
 }
 
@@ -281,14 +330,15 @@ def compare(
         for helper, col in _HELPERS.get(n, ()):
             if f"{col}_l" in g.columns and helper not in g.columns:
                 g = g.with_columns(
-                    jaro_winkler(g, f"{col}_l", f"{col}_r", distinct_pairs, _needs_similarity(g, col, names)).alias(helper)
+                    jaro_winkler(g, f"{col}_l", f"{col}_r", distinct_pairs, _needs_similarity(g, col, names)).alias(
+                        helper
+                    )
                 )
         if n == "first_name":
             g = g.with_columns(nickname_equivalent(g, "fn_key_l", "fn_key_r").alias("_fn_nick"))
     gammas = [COMPARISONS[n].compute(g).alias(f"gamma_{n}") for n in names]
     tf_cols = [
-        pl.col(f"{COMPARISONS[n].tf_column}_{side}")
-        for n in names if COMPARISONS[n].tf_column for side in ("l", "r")
+        pl.col(f"{COMPARISONS[n].tf_column}_{side}") for n in names if COMPARISONS[n].tf_column for side in ("l", "r")
     ]
     # Lazy: common subexpressions of the level conditions (the address parts) are computed once.
     return g.lazy().select(*pairs.columns, *tf_cols, *gammas).collect()

@@ -18,6 +18,7 @@ The approach follows Splink's unsupervised training:
 EM runs on the distinct comparison patterns with their counts (a few thousand rows), not on the
 pairs, so training costs milliseconds once the comparison vectors exist.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,12 +71,12 @@ class Parameters:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
-    def load(cls, path: str | Path) -> "Parameters":
+    def load(cls, path: str | Path) -> Parameters:
         data = json.loads(Path(path).read_text())
         return cls.from_dict(data)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Parameters":
+    def from_dict(cls, data: dict[str, Any]) -> Parameters:
         comps = data["comparisons"]
         for name, spec in comps.items():
             if name not in COMPARISONS or list(COMPARISONS[name].levels) != list(spec["levels"]):
@@ -103,10 +104,12 @@ def level_frequencies(gammas: pl.DataFrame, name: str) -> np.ndarray:
 def random_pairs(n_left: int, n_right: int, n_pairs: int, seed: int) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     n = int(min(n_pairs, n_left * n_right))
-    return pl.DataFrame({
-        "l": rng.integers(0, n_left, n, dtype=np.uint32),
-        "r": rng.integers(0, n_right, n, dtype=np.uint32),
-    })
+    return pl.DataFrame(
+        {
+            "l": rng.integers(0, n_left, n, dtype=np.uint32),
+            "r": rng.integers(0, n_right, n, dtype=np.uint32),
+        }
+    )
 
 
 def random_sample(left: pl.DataFrame, right: pl.DataFrame, names: list[str], n_pairs: int, seed: int) -> pl.DataFrame:
@@ -119,6 +122,7 @@ class USample:
     """Level counts for u: a uniform random sample (all comparisons) plus, per comparison with a stratum key,
     a sample drawn uniformly from the pairs that agree on that key, whose share `mass` of all pairs is
     known exactly from the key's value counts. Counts include the missing level (index 0 = gamma -1)."""
+
     n_pairs: float  # n_left × n_right
     n_right: int
     uniform: pl.DataFrame  # l, r, gamma_*, _in_<stratum> (the pair agrees on the stratum key)
@@ -161,7 +165,9 @@ class USample:
         cache_key = (id(frame), id(posterior))
         if cache_key not in self._cache:
             keys, p = posterior
-            own = frame["l"].to_numpy().astype(np.uint64) * np.uint64(self.n_right) + frame["r"].to_numpy().astype(np.uint64)
+            own = frame["l"].to_numpy().astype(np.uint64) * np.uint64(self.n_right) + frame["r"].to_numpy().astype(
+                np.uint64
+            )
             pos = np.minimum(np.searchsorted(keys, own), len(keys) - 1)
             hit = keys[pos] == own
             w = np.ones(frame.height)
@@ -182,11 +188,15 @@ class USample:
 def _positions_by_key(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     return (
         frame.select(pl.col(key).alias("k"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("i"))
-        .drop_nulls("k").group_by("k", maintain_order=True).agg("i")
+        .drop_nulls("k")
+        .group_by("k", maintain_order=True)
+        .agg("i")
     )
 
 
-def stratum_pairs(left: pl.DataFrame, right: pl.DataFrame, key: str, n_pairs: int, rng: np.random.Generator) -> tuple[float, pl.DataFrame]:
+def stratum_pairs(
+    left: pl.DataFrame, right: pl.DataFrame, key: str, n_pairs: int, rng: np.random.Generator
+) -> tuple[float, pl.DataFrame]:
     """(share of all pairs that agree on `key`, up to n_pairs pairs drawn uniformly among them)."""
     j = _positions_by_key(left, key).join(_positions_by_key(right, key), on="k", suffix="_r", maintain_order="left")
     if j.height == 0:
@@ -209,14 +219,21 @@ def stratum_pairs(left: pl.DataFrame, right: pl.DataFrame, key: str, n_pairs: in
 
 
 def u_sample(
-    left: pl.DataFrame, right: pl.DataFrame, names: list[str], n_uniform: int, n_stratum: int, seed: int,
+    left: pl.DataFrame,
+    right: pl.DataFrame,
+    names: list[str],
+    n_uniform: int,
+    n_stratum: int,
+    seed: int,
 ) -> USample:
     """Compare n_uniform random pairs once, and for each comparison with a stratum key n_stratum random pairs
     agreeing on that key (only that comparison). Rare agreement levels (a joint street+ZIP+city match, an
     exact date of birth) are then estimated from the stratum, where they are common, times its exact mass,
     instead of from a handful of uniform pairs or a smoothing constant."""
     rng = np.random.default_rng(seed)
-    uniform = compare(left, right, random_pairs(left.height, right.height, n_uniform, seed), names, distinct_pairs=False)
+    uniform = compare(
+        left, right, random_pairs(left.height, right.height, n_uniform, seed), names, distinct_pairs=False
+    )
     strata, flags = {}, []
     for n in names:
         key = COMPARISONS[n].stratum
@@ -293,7 +310,7 @@ def em_m_counts(
         logu += table[G[:, j] + 1]
     lam = 0.5
     it = 0
-    for it in range(1, max_iterations + 1):
+    for it in range(1, max_iterations + 1):  # noqa: B007 - `it` is returned: the iterations EM took
         logm = np.zeros(len(G))
         for j, n in enumerate(names):
             logm += np.concatenate([[0.0], np.log(np.maximum(m[n], M_FLOOR))])[G[:, j] + 1]

@@ -7,12 +7,14 @@ check rows → normalise (left and right stacked, so each distinct name is encod
 
 Output columns: left_id, right_id, match_weight, match_probability, decision, explanation.
 """
+
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -20,18 +22,51 @@ import polars as pl
 from matchers import blocking
 from matchers.comparisons import COMPARISONS, compare
 from matchers.em import (
-    Parameters, em_m_counts, estimate_prior, initial_m, pattern_table, patterns, u_sample,
+    Parameters,
+    em_m_counts,
+    estimate_prior,
+    initial_m,
+    pattern_table,
+    patterns,
+    u_sample,
 )
 from matchers.persons import PERSON_COLUMNS, check_persons, prepare_persons
-from matchers.scoring import add_weights, bayes_log2, decide, explanation_expr, term_frequencies
+from matchers.scoring import (
+    add_weights,
+    bayes_log2,
+    decide,
+    explanation_expr,
+    term_frequencies,
+)
 from matchers.settings import blocking_rules, load_settings
 
 DEFAULT_PARAMS = Path(__file__).with_name("default_params.json")
 OUTPUT_COLUMNS = ("left_id", "right_id", "match_weight", "match_probability", "decision", "explanation")
 KEEP = (
-    "id", "ssn9", "ssn_int", "dob_int", "dob_date", "birth_year", "sex1", "zip5", "zip3", "city_n", "street_n", "street_no",
-    "fn", "mn", "ln", "fn_key", "ln_key", "ln_parts", "fn_canon", "fn_nysiis", "fn_soundex",
-    "ln_nysiis", "ln_soundex", "ln_metaphone",
+    "id",
+    "ssn9",
+    "ssn_int",
+    "dob_int",
+    "dob_date",
+    "birth_year",
+    "sex1",
+    "zip5",
+    "zip3",
+    "city_n",
+    "street_n",
+    "street_no",
+    "fn",
+    "mn",
+    "ln",
+    "fn_key",
+    "ln_key",
+    "ln_parts",
+    "fn_canon",
+    "fn_nysiis",
+    "fn_soundex",
+    "ln_nysiis",
+    "ln_soundex",
+    "ln_metaphone",
 )
 
 
@@ -51,14 +86,17 @@ class LinkResult:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "left_records": self.n_left, "right_records": self.n_right,
-            "blocking_rule_pairs": self.rule_counts, "candidate_pairs": self.candidates,
-            "pairs": self.pairs, "matches": self.matches, "reviews": self.reviews,
-            "seconds": round(self.seconds, 3), "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "left_records": self.n_left,
+            "right_records": self.n_right,
+            "blocking_rule_pairs": self.rule_counts,
+            "candidate_pairs": self.candidates,
+            "pairs": self.pairs,
+            "matches": self.matches,
+            "reviews": self.reviews,
+            "seconds": round(self.seconds, 3),
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "prior": self.parameters.prior if self.parameters else None,
-            "input_issues": (
-                dict(self.issues.group_by("issue").len().iter_rows()) if self.issues is not None else {}
-            ),
+            "input_issues": (dict(self.issues.group_by("issue").len().iter_rows()) if self.issues is not None else {}),
         }
 
 
@@ -74,14 +112,18 @@ def _as_person_frame(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(cols)
 
 
-def prepare_sides(left: pl.DataFrame, right: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def prepare_sides(
+    left: pl.DataFrame, right: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Checked, normalised left and right frames (with positions l / r), the stacked frame, issues."""
     lk, li = check_persons(_as_person_frame(left))
     rk, ri = check_persons(_as_person_frame(right))
-    issues = pl.concat([
-        li.with_columns(side=pl.lit("left")), ri.with_columns(side=pl.lit("right"))
-    ]).select("side", "line", "id", "issue")
-    stacked = prepare_persons(pl.concat([lk.with_columns(_side=pl.lit(0, pl.Int8)), rk.with_columns(_side=pl.lit(1, pl.Int8))]))
+    issues = pl.concat([li.with_columns(side=pl.lit("left")), ri.with_columns(side=pl.lit("right"))]).select(
+        "side", "line", "id", "issue"
+    )
+    stacked = prepare_persons(
+        pl.concat([lk.with_columns(_side=pl.lit(0, pl.Int8)), rk.with_columns(_side=pl.lit(1, pl.Int8))])
+    )
     stacked = stacked.select(*KEEP, "_side")
     L = stacked.filter(pl.col("_side") == 0).drop("_side").with_row_index("l")
     R = stacked.filter(pl.col("_side") == 1).drop("_side").with_row_index("r")
@@ -89,7 +131,11 @@ def prepare_sides(left: pl.DataFrame, right: pl.DataFrame) -> tuple[pl.DataFrame
 
 
 def train(
-    L: pl.DataFrame, R: pl.DataFrame, compared: pl.DataFrame, settings: dict[str, Any], names: list[str],
+    L: pl.DataFrame,
+    R: pl.DataFrame,
+    compared: pl.DataFrame,
+    settings: dict[str, Any],
+    names: list[str],
     tf_tables: dict[str, pl.DataFrame],
 ) -> Parameters:
     """u from random pairs, m by EM per training rule (averaged), the prior; then once more with the
@@ -114,8 +160,10 @@ def train(
         prob = _fit_prior(params, compared, settings, tf_tables, L.height, R.height)
     params.provenance["u_sample"] = {
         "uniform_pairs": int(us.uniform.height),
-        "strata": {n: {"key": COMPARISONS[n].stratum, "share_of_pairs": m, "pairs": 0 if f is None else f.height}
-                   for n, (m, f) in us.strata.items()},
+        "strata": {
+            n: {"key": COMPARISONS[n].stratum, "share_of_pairs": m, "pairs": 0 if f is None else f.height}
+            for n, (m, f) in us.strata.items()
+        },
         "rounds": tr["u_rounds"],
     }
     return params
@@ -146,14 +194,22 @@ def _fit_m(cand_pt: pl.DataFrame, settings: dict[str, Any], names: list[str], u:
     m_final = {n: (np.mean(estimates[n], axis=0) if estimates[n] else initial_m(n)) for n in names}
     tf_names = [c["name"] for c in settings["comparisons"] if c["term_frequency"]]
     return Parameters(
-        comparisons=names, m={n: list(map(float, m_final[n])) for n in names}, u=u, prior=0.5,
-        term_frequency=tf_names, provenance={"em_runs": runs},
+        comparisons=names,
+        m={n: list(map(float, m_final[n])) for n in names},
+        u=u,
+        prior=0.5,
+        term_frequency=tf_names,
+        provenance={"em_runs": runs},
     )
 
 
 def _fit_prior(
-    params: Parameters, compared: pl.DataFrame, settings: dict[str, Any], tf_tables: dict[str, pl.DataFrame],
-    n_left: int, n_right: int,
+    params: Parameters,
+    compared: pl.DataFrame,
+    settings: dict[str, Any],
+    tf_tables: dict[str, pl.DataFrame],
+    n_left: int,
+    n_right: int,
 ) -> np.ndarray:
     """Set params.prior; return each candidate pair's match probability under it."""
     prior = settings["training"]["prior"]
@@ -177,10 +233,13 @@ def link(
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
 
-    def lap(step: str, since: list[float] = [t0]) -> None:
+    since = t0
+
+    def lap(step: str) -> None:
+        nonlocal since
         now = time.perf_counter()
-        timings[step] = now - since[0]
-        since[0] = now
+        timings[step] = now - since
+        since = now
 
     L, R, stacked, issues = prepare_sides(left, right)
     lap("normalise")
@@ -224,9 +283,16 @@ def link(
     ).sort("left_id", "right_id")
     lap("decide")
     result = LinkResult(
-        n_left=L.height, n_right=R.height, rule_counts=candidates.rule_counts,
-        candidates=candidates.pairs.height, pairs=out.height,
-        matches=int((out["decision"] == "match").sum()), reviews=int((out["decision"] == "review").sum()),
-        seconds=time.perf_counter() - t0, timings=timings, parameters=params, issues=issues,
+        n_left=L.height,
+        n_right=R.height,
+        rule_counts=candidates.rule_counts,
+        candidates=candidates.pairs.height,
+        pairs=out.height,
+        matches=int((out["decision"] == "match").sum()),
+        reviews=int((out["decision"] == "review").sum()),
+        seconds=time.perf_counter() - t0,
+        timings=timings,
+        parameters=params,
+        issues=issues,
     )
     return out, result

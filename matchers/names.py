@@ -10,6 +10,7 @@ periods removed ("O'Brien" → "OBRIEN", "Smith-Jones" → "SMITH JONES"); trail
 without spaces, so "SMITH-JONES", "SMITH JONES" and "SMITHJONES" compare equal; the parts list keeps
 each token of three letters or more for "one surname part matches" comparisons.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -25,12 +26,7 @@ MIN_PART_LENGTH = 3
 def fold_expr(column: str | pl.Expr) -> pl.Expr:
     """Upper-case ASCII: NFKD decomposition, accents dropped, anything else non-ASCII removed."""
     col = pl.col(column) if isinstance(column, str) else column
-    return (
-        col.cast(pl.Utf8)
-        .str.normalize("NFKD")
-        .str.replace_all(r"[^\x00-\x7F]", "")
-        .str.to_uppercase()
-    )
+    return col.cast(pl.Utf8).str.normalize("NFKD").str.replace_all(r"[^\x00-\x7F]", "").str.to_uppercase()
 
 
 def normal_name_expr(column: str | pl.Expr) -> pl.Expr:
@@ -59,6 +55,7 @@ def name_parts_expr(normal: str | pl.Expr) -> pl.Expr:
 
 
 # --- nicknames -------------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=1)
 def nickname_groups() -> pl.DataFrame:
@@ -168,18 +165,26 @@ def normalise_names(frame: pl.DataFrame) -> pl.DataFrame:
 
     fn / mn / ln: normal forms; fn_key / ln_key: without spaces; ln_parts: surname parts;
     fn_canon: canonical first name; fn_nysiis, fn_soundex, ln_nysiis, ln_soundex, ln_metaphone."""
-    out = per_distinct_value(frame, "first_name", {
-        "fn": normal_name_expr("v"),
-        # "MARY ANN" as a first name: key keeps both; the first token is what nicknames know.
-        "fn_key": name_key_expr(normal_name_expr("v")),
-        "fn_first": normal_name_expr("v").str.split(" ").list.first(),
-    })
+    out = per_distinct_value(
+        frame,
+        "first_name",
+        {
+            "fn": normal_name_expr("v"),
+            # "MARY ANN" as a first name: key keeps both; the first token is what nicknames know.
+            "fn_key": name_key_expr(normal_name_expr("v")),
+            "fn_first": normal_name_expr("v").str.split(" ").list.first(),
+        },
+    )
     out = per_distinct_value(out, "middle_name", {"mn": normal_name_expr("v")})
-    out = per_distinct_value(out, "last_name", {
-        "ln": normal_name_expr("v"),
-        "ln_key": name_key_expr(normal_name_expr("v")),
-        "ln_parts": name_parts_expr(normal_name_expr("v")),
-    })
+    out = per_distinct_value(
+        out,
+        "last_name",
+        {
+            "ln": normal_name_expr("v"),
+            "ln_key": name_key_expr(normal_name_expr("v")),
+            "ln_parts": name_parts_expr(normal_name_expr("v")),
+        },
+    )
     out = add_canonical(out, "fn_first", "fn_canon")
     out = add_phonetics(out, "fn_key", "fn", ("nysiis", "soundex"))
     out = add_phonetics(out, "ln_key", "ln", ("nysiis", "soundex", "metaphone"))

@@ -15,6 +15,7 @@ Per-row handling of bad input (never an exception):
 Dropping duplicates rather than refusing the file keeps a nightly batch moving; the issues frame names
 each dropped line so the operator can resubmit it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -69,9 +70,8 @@ def check_persons(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         _all_blank=pl.all_horizontal([_blank(c) for c in DATA_COLUMNS]),
         _dup=pl.col("id").is_duplicated() & ~pl.col("id").is_first_distinct(),
         _no_name=_blank("first_name") & _blank("last_name"),
-        _bad_dob=~_blank("dob") & (
-            parse_dob_expr("dob").is_null() if frame.schema.get("dob") != pl.Date else pl.lit(False)
-        ),
+        _bad_dob=~_blank("dob")
+        & (parse_dob_expr("dob").is_null() if frame.schema.get("dob") != pl.Date else pl.lit(False)),
         _bad_ssn=~_blank("ssn") & (ssn_reason_expr("ssn") != "OK"),
         _non_ascii=pl.any_horizontal(
             pl.col(c).cast(pl.Utf8).str.contains(r"[^\x00-\x7F]").fill_null(False)
@@ -79,8 +79,13 @@ def check_persons(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         ),
     )
     flags = {
-        "_no_id": "NO_ID", "_dup": "DUPLICATE_ID", "_all_blank": "ALL_BLANK", "_no_name": "NO_NAME",
-        "_bad_dob": "BAD_DOB", "_bad_ssn": "BAD_SSN", "_non_ascii": "NON_ASCII",
+        "_no_id": "NO_ID",
+        "_dup": "DUPLICATE_ID",
+        "_all_blank": "ALL_BLANK",
+        "_no_name": "NO_NAME",
+        "_bad_dob": "BAD_DOB",
+        "_bad_ssn": "BAD_SSN",
+        "_non_ascii": "NON_ASCII",
     }
     issues = pl.concat(
         [raw.filter(pl.col(f)).select("line", "id", pl.lit(code).alias("issue")) for f, code in flags.items()]
@@ -103,23 +108,37 @@ def prepare_persons(frame: pl.DataFrame) -> pl.DataFrame:
         dob.alias("dob_date"),
         pl.col("sex").cast(pl.Utf8).str.strip_chars().str.to_uppercase().str.slice(0, 1).alias("_sex"),
         # A 3-4 digit ZIP lost its leading zeros in a spreadsheet (2134 → 02134).
-        pl.col("zip").cast(pl.Utf8).str.replace_all(r"\D", "").pipe(
-            lambda z: pl.when(z.str.len_chars().is_between(3, 4)).then(z.str.zfill(5)).otherwise(z)
-        ).alias("_zip"),
-        pl.col("street").cast(pl.Utf8).str.to_uppercase().str.replace_all(r"[^A-Z0-9 ]", " ")
-        .str.replace_all(r"\s+", " ").str.strip_chars().alias("_street"),
+        pl.col("zip")
+        .cast(pl.Utf8)
+        .str.replace_all(r"\D", "")
+        .pipe(lambda z: pl.when(z.str.len_chars().is_between(3, 4)).then(z.str.zfill(5)).otherwise(z))
+        .alias("_zip"),
+        pl.col("street")
+        .cast(pl.Utf8)
+        .str.to_uppercase()
+        .str.replace_all(r"[^A-Z0-9 ]", " ")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+        .alias("_street"),
     )
-    out = out.with_columns(
-        # Structurally invalid SSNs are not keys: two records both carrying 000-00-0000 are no evidence.
-        pl.when(pl.col("ssn_reason") == "OK").then(pl.col("ssn9")).alias("ssn9"),
-        pl.col("dob_date").dt.year().alias("birth_year"),
-        (pl.col("dob_date").dt.year().cast(pl.Int32) * 10000 + pl.col("dob_date").dt.month().cast(pl.Int32) * 100
-         + pl.col("dob_date").dt.day().cast(pl.Int32)).alias("dob_int"),
-        pl.when(pl.col("_sex").is_in(["M", "F"])).then(pl.col("_sex")).alias("sex1"),
-        pl.when(pl.col("_zip").str.len_chars() >= 5).then(pl.col("_zip").str.slice(0, 5)).alias("zip5"),
-        pl.when(pl.col("_zip").str.len_chars() >= 5).then(pl.col("_zip").str.slice(0, 3)).alias("zip3"),
-        pl.when(pl.col("_street") != "").then(pl.col("_street")).alias("street_n"),
-        pl.col("_street").str.extract(r"^(\d+)").alias("street_no"),
-    ).drop("_sex", "_zip", "_street").with_columns(pl.col("ssn9").cast(pl.Int64).alias("ssn_int"))
+    out = (
+        out.with_columns(
+            # Structurally invalid SSNs are not keys: two records both carrying 000-00-0000 are no evidence.
+            pl.when(pl.col("ssn_reason") == "OK").then(pl.col("ssn9")).alias("ssn9"),
+            pl.col("dob_date").dt.year().alias("birth_year"),
+            (
+                pl.col("dob_date").dt.year().cast(pl.Int32) * 10000
+                + pl.col("dob_date").dt.month().cast(pl.Int32) * 100
+                + pl.col("dob_date").dt.day().cast(pl.Int32)
+            ).alias("dob_int"),
+            pl.when(pl.col("_sex").is_in(["M", "F"])).then(pl.col("_sex")).alias("sex1"),
+            pl.when(pl.col("_zip").str.len_chars() >= 5).then(pl.col("_zip").str.slice(0, 5)).alias("zip5"),
+            pl.when(pl.col("_zip").str.len_chars() >= 5).then(pl.col("_zip").str.slice(0, 3)).alias("zip3"),
+            pl.when(pl.col("_street") != "").then(pl.col("_street")).alias("street_n"),
+            pl.col("_street").str.extract(r"^(\d+)").alias("street_no"),
+        )
+        .drop("_sex", "_zip", "_street")
+        .with_columns(pl.col("ssn9").cast(pl.Int64).alias("ssn_int"))
+    )
     out = per_distinct_value(out, "city", {"city_n": normal_name_expr("v")})
     return normalise_names(out)

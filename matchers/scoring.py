@@ -7,6 +7,7 @@ Term-frequency adjustment (Splink's): on the exact level of a name, u becomes th
 very value among all records (left and right stacked), so the weight of an exact match is
 log2(m / tf(value)) instead of log2(m / u): agreeing on SMITH counts less than agreeing on OKAFOR.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,7 +38,9 @@ def bayes_log2(compared: pl.DataFrame, params: Parameters, tf_tables: dict[str, 
     return np.clip(total, -1000, 1000)
 
 
-def _tf_adjustment(compared: pl.DataFrame, params: Parameters, tf_tables: dict[str, pl.DataFrame], name: str) -> np.ndarray:
+def _tf_adjustment(
+    compared: pl.DataFrame, params: Parameters, tf_tables: dict[str, pl.DataFrame], name: str
+) -> np.ndarray:
     col = COMPARISONS[name].tf_column
     exact = compared[f"gamma_{name}"].to_numpy() == 0
     adj = np.zeros(compared.height)
@@ -45,7 +48,9 @@ def _tf_adjustment(compared: pl.DataFrame, params: Parameters, tf_tables: dict[s
         return adj
     u_exact = params.u[name][0]
     values = compared.select(pl.col(f"{col}_l").alias("value")).filter(pl.Series(exact))
-    tf = values.join(tf_tables[name], on="value", how="left", maintain_order="left")["tf"].fill_null(TF_FLOOR).to_numpy()
+    tf = (
+        values.join(tf_tables[name], on="value", how="left", maintain_order="left")["tf"].fill_null(TF_FLOOR).to_numpy()
+    )
     adj[exact] = np.log2(u_exact / np.maximum(tf, TF_FLOOR))
     return adj
 
@@ -105,9 +110,9 @@ def decide(scored: pl.DataFrame, match: float, review: float, one_to_one: bool =
     kept = _best_only(kept, "r")
     if one_to_one:
         kept = _mutual_best(kept)
-    return kept.with_columns(
-        decision=pl.when(pl.col("_cand")).then(pl.lit("match")).otherwise(pl.lit("review"))
-    ).drop("_cand")
+    return kept.with_columns(decision=pl.when(pl.col("_cand")).then(pl.lit("match")).otherwise(pl.lit("review"))).drop(
+        "_cand"
+    )
 
 
 def _best_only(frame: pl.DataFrame, side: str) -> pl.DataFrame:

@@ -2,6 +2,7 @@
 
 `python -m matchers.settings [FILE]` prints the compiled settings as JSON.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,13 +58,23 @@ def compile_settings(settings: dict[str, Any]) -> dict[str, Any]:
     return {
         "thresholds": {"match": match, "review": review},
         "comparisons": [
-            {"name": n, "levels": list(COMPARISONS[n].levels),
-             "term_frequency": n in (settings.get("term_frequency") or [])}
+            {
+                "name": n,
+                "levels": list(COMPARISONS[n].levels),
+                "term_frequency": n in (settings.get("term_frequency") or []),
+            }
             for n in names
         ],
         "blocking_rules": [
-            {"name": r.name, "kind": r.kind, "keys": list(r.keys), "right_keys": list(r.right_keys),
-             "within": list(r.within), "max_pairs": r.max_pairs, "max_pairs_per_record": r.max_pairs_per_record}
+            {
+                "name": r.name,
+                "kind": r.kind,
+                "keys": list(r.keys),
+                "right_keys": list(r.right_keys),
+                "within": list(r.within),
+                "max_pairs": r.max_pairs,
+                "max_pairs_per_record": r.max_pairs_per_record,
+            }
             for r in parsed
         ],
         "training": {

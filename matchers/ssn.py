@@ -21,6 +21,7 @@ refused for its area alone.
 
 The order of the checks is the order of the table: the first rule that fails names the reason.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -34,8 +35,17 @@ PRE_2011_UNISSUED_AREAS = ((734, 749), (772, 899))
 
 VALID = "OK"
 REASONS = (
-    VALID, "MISSING", "FORMAT", "AREA_000", "AREA_666", "ITIN", "AREA_9XX",
-    "GROUP_00", "SERIAL_0000", "KNOWN_INVALID", "UNISSUED_PRE_2011",
+    VALID,
+    "MISSING",
+    "FORMAT",
+    "AREA_000",
+    "AREA_666",
+    "ITIN",
+    "AREA_9XX",
+    "GROUP_00",
+    "SERIAL_0000",
+    "KNOWN_INVALID",
+    "UNISSUED_PRE_2011",
 )
 
 
@@ -61,21 +71,30 @@ def ssn_reason_expr(column: str | pl.Expr, issued_on: str | pl.Expr | None = Non
     group = ssn.str.slice(3, 2).cast(pl.Int32, strict=False)
     serial = ssn.str.slice(5, 4).cast(pl.Int32, strict=False)
     expr = (
-        pl.when(ssn.is_null()).then(pl.lit("MISSING"))
-        .when(~nine_digits).then(pl.lit("FORMAT"))
-        .when(ssn.is_in(list(KNOWN_INVALID))).then(pl.lit("KNOWN_INVALID"))
-        .when(area == 0).then(pl.lit("AREA_000"))
-        .when(area == 666).then(pl.lit("AREA_666"))
-        .when((area >= 900) & _between(group, ITIN_GROUP_RANGES)).then(pl.lit("ITIN"))
-        .when(area >= 900).then(pl.lit("AREA_9XX"))
-        .when(group == 0).then(pl.lit("GROUP_00"))
-        .when(serial == 0).then(pl.lit("SERIAL_0000"))
+        pl.when(ssn.is_null())
+        .then(pl.lit("MISSING"))
+        .when(~nine_digits)
+        .then(pl.lit("FORMAT"))
+        .when(ssn.is_in(list(KNOWN_INVALID)))
+        .then(pl.lit("KNOWN_INVALID"))
+        .when(area == 0)
+        .then(pl.lit("AREA_000"))
+        .when(area == 666)
+        .then(pl.lit("AREA_666"))
+        .when((area >= 900) & _between(group, ITIN_GROUP_RANGES))
+        .then(pl.lit("ITIN"))
+        .when(area >= 900)
+        .then(pl.lit("AREA_9XX"))
+        .when(group == 0)
+        .then(pl.lit("GROUP_00"))
+        .when(serial == 0)
+        .then(pl.lit("SERIAL_0000"))
     )
     if issued_on is not None:
         issued = pl.col(issued_on) if isinstance(issued_on, str) else issued_on
-        expr = expr.when(
-            _between(area, PRE_2011_UNISSUED_AREAS) & (issued < pl.lit(RANDOMISATION_DATE))
-        ).then(pl.lit("UNISSUED_PRE_2011"))
+        expr = expr.when(_between(area, PRE_2011_UNISSUED_AREAS) & (issued < pl.lit(RANDOMISATION_DATE))).then(
+            pl.lit("UNISSUED_PRE_2011")
+        )
     return expr.otherwise(pl.lit(VALID))
 
 
@@ -97,12 +116,8 @@ def ssn_variants(frame: pl.DataFrame, key: str, ssn: str) -> pl.DataFrame:
     """
     base = frame.select(pl.col(key), pl.col(ssn).alias("_s")).filter(pl.col("_s").str.contains(r"^\d{9}$"))
     s = pl.col("_s")
-    substitutions = [
-        s.str.slice(0, i) + pl.lit(d) + s.str.slice(i + 1) for i in range(9) for d in "0123456789"
-    ]
-    swaps = [
-        s.str.slice(0, i) + s.str.slice(i + 1, 1) + s.str.slice(i, 1) + s.str.slice(i + 2) for i in range(8)
-    ]
+    substitutions = [s.str.slice(0, i) + pl.lit(d) + s.str.slice(i + 1) for i in range(9) for d in "0123456789"]
+    swaps = [s.str.slice(0, i) + s.str.slice(i + 1, 1) + s.str.slice(i, 1) + s.str.slice(i + 2) for i in range(8)]
     parts = []
     for edit, exprs in (("one_digit", substitutions), ("transposition", swaps)):
         parts.append(

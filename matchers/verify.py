@@ -23,6 +23,7 @@ Output per input row: id, ssn (as given), ssn_structure (matchers.ssn reason), s
 verified_ssn, other_ssns (list), deceased, date_of_death, dob_indicator (E exact, T within tolerance,
 X disagrees, U unknown, blank when no person chosen) and evidence.
 """
+
 from __future__ import annotations
 
 import polars as pl
@@ -49,33 +50,53 @@ def prepare_master(master: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     if missing:
         raise MasterError(f"SSA master lacks column(s): {', '.join(missing)}")
     others = [c for c in OTHER_SSN_COLUMNS if c in master.columns]
+
     def as_date(c: str) -> pl.Expr:  # parquet / store: pl.Date; CSV: YYYY-MM-DD or YYYYMMDD text
         if master.schema[c] == pl.Date:
             return pl.col(c)
         return parse_dob_expr(c).alias(c)
 
     base = master.select(
-        pl.col("ssn").cast(pl.Utf8), "first_name", "middle_name", "last_name", as_date("dob"),
-        "sex", as_date("date_of_death"), *[pl.col(c).cast(pl.Utf8) for c in others],
-        pl.lit(None, pl.Utf8).alias("street"), pl.lit(None, pl.Utf8).alias("city"),
-        pl.lit(None, pl.Utf8).alias("state"), pl.lit(None, pl.Utf8).alias("zip"),
+        pl.col("ssn").cast(pl.Utf8),
+        "first_name",
+        "middle_name",
+        "last_name",
+        as_date("dob"),
+        "sex",
+        as_date("date_of_death"),
+        *[pl.col(c).cast(pl.Utf8) for c in others],
+        pl.lit(None, pl.Utf8).alias("street"),
+        pl.lit(None, pl.Utf8).alias("city"),
+        pl.lit(None, pl.Utf8).alias("state"),
+        pl.lit(None, pl.Utf8).alias("zip"),
     ).with_row_index("m")
     norm = prepare_persons(base.with_columns(pl.lit("").alias("id")))
-    keys = pl.concat([
-        norm.select("m", clean_ssn_expr(c).alias("ssn_key"), pl.lit(i > 0).alias("_other"))
-        for i, c in enumerate(("ssn", *others))
-    ]).drop_nulls().unique(["m", "ssn_key"], keep="first", maintain_order=True)
+    keys = (
+        pl.concat(
+            [
+                norm.select("m", clean_ssn_expr(c).alias("ssn_key"), pl.lit(i > 0).alias("_other"))
+                for i, c in enumerate(("ssn", *others))
+            ]
+        )
+        .drop_nulls()
+        .unique(["m", "ssn_key"], keep="first", maintain_order=True)
+    )
     all_ssns = keys.group_by("m").agg(pl.col("ssn_key").sort().alias("_all_ssns"))
     # A person SSA issued two SSNs can have a master record under each, each listing the other: the SSN
     # resolves to the record that holds it as its own number, and both records are one person (`grp`).
-    keys = keys.filter(pl.col("_other") == pl.col("_other").min().over("ssn_key")).select("m", "ssn_key").sort("ssn_key", "m")
+    keys = (
+        keys.filter(pl.col("_other") == pl.col("_other").min().over("ssn_key"))
+        .select("m", "ssn_key")
+        .sort("ssn_key", "m")
+    )
     norm = norm.join(all_ssns, on="m", how="left").with_columns(pl.col("_all_ssns").list.first().alias("grp"))
     return norm, keys
 
 
 def _with_master(frame: pl.DataFrame, M: pl.DataFrame) -> pl.DataFrame:
-    return frame.join(M.select([pl.col(c).alias(f"{c}_m") if c != "m" else pl.col("m") for c in _M_COLS if c in M.columns]),
-                      on="m")
+    return frame.join(
+        M.select([pl.col(c).alias(f"{c}_m") if c != "m" else pl.col("m") for c in _M_COLS if c in M.columns]), on="m"
+    )
 
 
 def _with_person(frame: pl.DataFrame, P: pl.DataFrame) -> pl.DataFrame:
@@ -97,7 +118,9 @@ def agreement(frame: pl.DataFrame) -> pl.DataFrame:
     initial = ((fn.str.len_chars() == 1) | (fm.str.len_chars() == 1)) & (fn.str.slice(0, 1) == fm.str.slice(0, 1))
     first_ok = (pl.col("_nick") | (pl.col("_fjw") >= 0.9) | initial).fill_null(False)
     last_ok = (
-        (ln == lm) | (pl.col("_ljw") >= 0.9) | (pl.col("ln_parts").list.set_intersection(pl.col("ln_parts_m")).list.len() > 0)
+        (ln == lm)
+        | (pl.col("_ljw") >= 0.9)
+        | (pl.col("ln_parts").list.set_intersection(pl.col("ln_parts_m")).list.len() > 0)
     ).fill_null(False)
     if "extra_ln" in frame.columns:
         via_additional = pl.col("extra_ln").list.contains(lm).fill_null(False) & ~last_ok
@@ -106,20 +129,29 @@ def agreement(frame: pl.DataFrame) -> pl.DataFrame:
     swapped = ((fn == lm) & (ln == fm)).fill_null(False)
     dl, dm = pl.col("dob_date"), pl.col("dob_date_m")
     tolerance = (
-        (((dl.dt.year() - dm.dt.year()).abs() == 1) & (dl.dt.month() == dm.dt.month()) & (dl.dt.day() == dm.dt.day()))
-        | ((dl.dt.year() == dm.dt.year()) & (dl.dt.month() == dm.dt.day()) & (dl.dt.day() == dm.dt.month()))
+        ((dl.dt.year() - dm.dt.year()).abs() == 1) & (dl.dt.month() == dm.dt.month()) & (dl.dt.day() == dm.dt.day())
+    ) | ((dl.dt.year() == dm.dt.year()) & (dl.dt.month() == dm.dt.day()) & (dl.dt.day() == dm.dt.month()))
+    sex_ok = (
+        pl.col("sex1").is_null() | pl.col("sex1_m").is_null() | (pl.col("sex1") == pl.col("sex1_m"))
+        if "sex1" in frame.columns and "sex1_m" in frame.columns
+        else pl.lit(True)
     )
-    sex_ok = (pl.col("sex1").is_null() | pl.col("sex1_m").is_null() | (pl.col("sex1") == pl.col("sex1_m"))
-              if "sex1" in frame.columns and "sex1_m" in frame.columns else pl.lit(True))
     dob_close = (dl == dm) | tolerance
     return out.with_columns(
         ssn_name_close=(first_ok & (pl.col("_ljw") >= 0.8)).fill_null(False),
         ssn_dob_one_name=(dob_close & sex_ok & (first_ok | last_ok)).fill_null(False),
         name_ok=(first_ok & (last_ok | via_additional)) | swapped,
-        name_probable=(last_ok | ((fn.str.slice(0, 1) == fm.str.slice(0, 1)) & (ln.str.slice(0, 4) == lm.str.slice(0, 4)))).fill_null(False),
+        name_probable=(
+            last_ok | ((fn.str.slice(0, 1) == fm.str.slice(0, 1)) & (ln.str.slice(0, 4) == lm.str.slice(0, 4)))
+        ).fill_null(False),
         via_additional=via_additional,
-        dob_level=pl.when(dl.is_null() | dm.is_null()).then(pl.lit("U"))
-        .when(dl == dm).then(pl.lit("E")).when(tolerance).then(pl.lit("T")).otherwise(pl.lit("X")),
+        dob_level=pl.when(dl.is_null() | dm.is_null())
+        .then(pl.lit("U"))
+        .when(dl == dm)
+        .then(pl.lit("E"))
+        .when(tolerance)
+        .then(pl.lit("T"))
+        .otherwise(pl.lit("X")),
     ).drop("_fjw", "_ljw", "_nick")
 
 
@@ -137,10 +169,14 @@ def _forbidden(frame: pl.DataFrame, mis: pl.DataFrame | None, ssn_col: str) -> p
     bad = mis.select(
         pl.col("member_id").cast(pl.Utf8).str.strip_chars().alias("member"),
         clean_ssn_expr("ssn").alias(ssn_col),
-        (pl.col("state").cast(pl.Utf8).str.strip_chars() if "state" in mis.columns else pl.lit(None, pl.Utf8)).alias("_bad_state"),
+        (pl.col("state").cast(pl.Utf8).str.strip_chars() if "state" in mis.columns else pl.lit(None, pl.Utf8)).alias(
+            "_bad_state"
+        ),
     )
     state_agrees = (
-        pl.col("_bad_state").is_null() | (pl.col("_bad_state") == "") | pl.col("mstate").is_null()
+        pl.col("_bad_state").is_null()
+        | (pl.col("_bad_state") == "")
+        | pl.col("mstate").is_null()
         | (pl.col("mstate") == pl.col("_bad_state"))
     )
     hits = frame.select("p", "member", "mstate", ssn_col).join(bad, on=["member", ssn_col]).filter(state_agrees)
@@ -150,20 +186,33 @@ def _forbidden(frame: pl.DataFrame, mis: pl.DataFrame | None, ssn_col: str) -> p
 def _unique_choice(cands: pl.DataFrame, code: str, stage: str) -> pl.DataFrame:
     """Per person: one distinct master person → `code`; several → R (candidates listed by count)."""
     person = pl.col("grp_m") if "grp_m" in cands.columns else pl.col("m")
-    per = cands.sort("p", "m").group_by("p", maintain_order=True).agg(
-        person.n_unique().alias("_n"), pl.col("m").first(), pl.col("ssn_key").first(),
-        pl.col("dob_level").first(), pl.col("via_additional").all().alias("_via"),
-        pl.col("edit").first() if "edit" in cands.columns else pl.lit(None, pl.Utf8).alias("edit"),
+    per = (
+        cands.sort("p", "m")
+        .group_by("p", maintain_order=True)
+        .agg(
+            person.n_unique().alias("_n"),
+            pl.col("m").first(),
+            pl.col("ssn_key").first(),
+            pl.col("dob_level").first(),
+            pl.col("via_additional").all().alias("_via"),
+            pl.col("edit").first() if "edit" in cands.columns else pl.lit(None, pl.Utf8).alias("edit"),
+        )
     )
     return per.select(
         "p",
-        pl.when(pl.col("_n") > 1).then(pl.lit("R"))
-        .when(pl.col("_via") & pl.lit(code == "P")).then(pl.lit("E")).otherwise(pl.lit(code)).alias("code"),
+        pl.when(pl.col("_n") > 1)
+        .then(pl.lit("R"))
+        .when(pl.col("_via") & pl.lit(code == "P"))
+        .then(pl.lit("E"))
+        .otherwise(pl.lit(code))
+        .alias("code"),
         pl.when(pl.col("_n") == 1).then(pl.col("m")).alias("m"),
         pl.when(pl.col("_n") == 1).then(pl.col("ssn_key")).alias("chosen"),
         pl.when(pl.col("_n") == 1).then(pl.col("dob_level")).alias("dob_level"),
         pl.format(
-            "stage={} candidates={}{}", pl.lit(stage), pl.col("_n"),
+            "stage={} candidates={}{}",
+            pl.lit(stage),
+            pl.col("_n"),
             pl.when(pl.col("edit").is_not_null()).then(pl.lit(" edit=") + pl.col("edit")).otherwise(pl.lit("")),
         ).alias("evidence"),
     )
@@ -171,20 +220,30 @@ def _unique_choice(cands: pl.DataFrame, code: str, stage: str) -> pl.DataFrame:
 
 def prepare_input(persons: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     kept, issues = check_persons(persons)
-    P = prepare_persons(kept).with_row_index("p").with_columns(
-        clean_ssn_expr("ssn").alias("ssn_digits"),
-        (pl.col("member_id").cast(pl.Utf8) if "member_id" in kept.columns else pl.col("id")).str.strip_chars().alias("member"),
-        pl.col("state").cast(pl.Utf8).str.strip_chars().alias("mstate"),
+    P = (
+        prepare_persons(kept)
+        .with_row_index("p")
+        .with_columns(
+            clean_ssn_expr("ssn").alias("ssn_digits"),
+            (pl.col("member_id").cast(pl.Utf8) if "member_id" in kept.columns else pl.col("id"))
+            .str.strip_chars()
+            .alias("member"),
+            pl.col("state").cast(pl.Utf8).str.strip_chars().alias("mstate"),
+        )
     )
     if "additional_last_names" in P.columns:
         P = P.with_columns(
-            pl.col("additional_last_names").list.eval(normal_name_expr(pl.element()).str.replace_all(" ", "")).alias("extra_ln")
+            pl.col("additional_last_names")
+            .list.eval(normal_name_expr(pl.element()).str.replace_all(" ", ""))
+            .alias("extra_ln")
         )
     return P, issues
 
 
 def verify_ssns(
-    persons: pl.DataFrame, master: pl.DataFrame | None, misidentified: pl.DataFrame | None = None,
+    persons: pl.DataFrame,
+    master: pl.DataFrame | None,
+    misidentified: pl.DataFrame | None = None,
     prepared: tuple[pl.DataFrame, pl.DataFrame] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(one result row per kept input row, input issues) — see module doc. `prepared` is the result of
@@ -213,11 +272,17 @@ def verify_ssns(
 
     # 3. additional SSNs supplied with the record
     if "additional_ssns" in P.columns:
-        extra = P.select("p", pl.col("additional_ssns").alias("ssn_key")).explode("ssn_key").with_columns(
-            clean_ssn_expr("ssn_key")
-        ).drop_nulls().join(keys, on="ssn_key")
+        extra = (
+            P.select("p", pl.col("additional_ssns").alias("ssn_key"))
+            .explode("ssn_key")
+            .with_columns(clean_ssn_expr("ssn_key"))
+            .drop_nulls()
+            .join(keys, on="ssn_key")
+        )
         extra = agreement(_forbidden(_with_master(_with_person(extra, P), M), misidentified, "ssn_key"))
-        results.append(_unique_choice(extra.filter(pl.col("name_ok") & (pl.col("dob_level") != "X")), "E", "additional_ssn"))
+        results.append(
+            _unique_choice(extra.filter(pl.col("name_ok") & (pl.col("dob_level") != "X")), "E", "additional_ssn")
+        )
 
     # 4. search by name + DOB
     results.append(_search(P, M, misidentified))
@@ -229,22 +294,34 @@ def _dob_variants(P: pl.DataFrame) -> pl.DataFrame:
     d = pl.col("dob_date")
     text = [
         d.dt.strftime("%Y-%m-%d"),
-        pl.format("{}-{}-{}", d.dt.year(), d.dt.day().cast(pl.Utf8).str.zfill(2), d.dt.month().cast(pl.Utf8).str.zfill(2)),
+        pl.format(
+            "{}-{}-{}", d.dt.year(), d.dt.day().cast(pl.Utf8).str.zfill(2), d.dt.month().cast(pl.Utf8).str.zfill(2)
+        ),
         (d.dt.year() - 1).cast(pl.Utf8) + d.dt.strftime("-%m-%d"),
         (d.dt.year() + 1).cast(pl.Utf8) + d.dt.strftime("-%m-%d"),
     ]
     return (
-        P.select("p", pl.concat_list(text).alias("_dv")).explode("_dv")
-        .select("p", pl.col("_dv").str.to_date("%Y-%m-%d", strict=False).alias("dob_key")).drop_nulls().unique()
+        P.select("p", pl.concat_list(text).alias("_dv"))
+        .explode("_dv")
+        .select("p", pl.col("_dv").str.to_date("%Y-%m-%d", strict=False).alias("dob_key"))
+        .drop_nulls()
+        .unique()
     )
 
 
 def _search(P: pl.DataFrame, M: pl.DataFrame, mis: pl.DataFrame | None) -> pl.DataFrame:
     dv = _dob_variants(P)
     mk = M.select("m", pl.col("dob_date").alias("dob_key"), "ln_nysiis", "fn_nysiis", "ln_key")
-    by_last = dv.join(P.select("p", "ln_nysiis"), on="p").drop_nulls().join(mk.select("m", "dob_key", "ln_nysiis"), on=["dob_key", "ln_nysiis"])
-    by_swap = dv.join(P.select("p", pl.col("fn_nysiis").alias("ln_nysiis")), on="p").drop_nulls().join(
-        mk.select("m", "dob_key", "ln_nysiis"), on=["dob_key", "ln_nysiis"])
+    by_last = (
+        dv.join(P.select("p", "ln_nysiis"), on="p")
+        .drop_nulls()
+        .join(mk.select("m", "dob_key", "ln_nysiis"), on=["dob_key", "ln_nysiis"])
+    )
+    by_swap = (
+        dv.join(P.select("p", pl.col("fn_nysiis").alias("ln_nysiis")), on="p")
+        .drop_nulls()
+        .join(mk.select("m", "dob_key", "ln_nysiis"), on=["dob_key", "ln_nysiis"])
+    )
     parts = [by_last.select("p", "m"), by_swap.select("p", "m")]
     if "extra_ln" in P.columns:
         extra = dv.join(P.select("p", pl.col("extra_ln").alias("ln_key")).explode("ln_key").drop_nulls(), on="p")
@@ -259,20 +336,33 @@ def _assemble(P: pl.DataFrame, M: pl.DataFrame, results: list[pl.DataFrame]) -> 
     allres = pl.concat([r.select("p", "code", "m", "chosen", "dob_level", "evidence") for r in results])
     best = (
         allres.with_columns(_rank=pl.col("code").replace_strict(PRIORITY, return_dtype=pl.Int8))
-        .sort("p", "_rank").group_by("p", maintain_order=True).first()
+        .sort("p", "_rank")
+        .group_by("p", maintain_order=True)
+        .first()
     )
-    out = P.select("p", "id", "ssn", "ssn_reason").join(best, on="p", how="left").join(
-        M.select("m", "date_of_death", "_all_ssns"), on="m", how="left"
+    out = (
+        P.select("p", "id", "ssn", "ssn_reason")
+        .join(best, on="p", how="left")
+        .join(M.select("m", "date_of_death", "_all_ssns"), on="m", how="left")
     )
     chosen_ok = pl.col("code").is_in(["V", "C", "E", "P"])
     return out.sort("p").select(
-        "id", "ssn", pl.col("ssn_reason").alias("ssn_structure"),
+        "id",
+        "ssn",
+        pl.col("ssn_reason").alias("ssn_structure"),
         pl.col("code").fill_null("").alias("ssn_validity"),
         pl.when(chosen_ok).then(pl.col("chosen")).alias("verified_ssn"),
-        pl.when(chosen_ok).then(pl.col("_all_ssns").list.set_difference(pl.concat_list(pl.col("chosen"))))
-        .otherwise(pl.lit([], pl.List(pl.Utf8))).fill_null(pl.lit([], pl.List(pl.Utf8))).alias("other_ssns"),
+        pl.when(chosen_ok)
+        .then(pl.col("_all_ssns").list.set_difference(pl.concat_list(pl.col("chosen"))))
+        .otherwise(pl.lit([], pl.List(pl.Utf8)))
+        .fill_null(pl.lit([], pl.List(pl.Utf8)))
+        .alias("other_ssns"),
         (chosen_ok & pl.col("date_of_death").is_not_null()).fill_null(False).alias("deceased"),
         pl.when(chosen_ok).then(pl.col("date_of_death")).alias("date_of_death"),
-        pl.when(pl.col("code").is_in(["V", "C", "E", "P", "N"])).then(pl.col("dob_level")).otherwise(pl.lit("")).fill_null("").alias("dob_indicator"),
+        pl.when(pl.col("code").is_in(["V", "C", "E", "P", "N"]))
+        .then(pl.col("dob_level"))
+        .otherwise(pl.lit(""))
+        .fill_null("")
+        .alias("dob_indicator"),
         pl.col("evidence").fill_null("stage=none no candidate"),
     )

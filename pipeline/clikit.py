@@ -1,21 +1,22 @@
 """Shared pieces of every `fpls` command: exit codes, --home, JSON output, clear failures.
 
-Each package registers its commands with `register(app)` in its own `cli.py`; `pipeline/cli.py`
+Each package registers its commands with `register(app)` in its own `cli.py`; `pipeline/cli/app.py`
 only assembles them, so the CLI stays thin.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import sys
+from collections.abc import Callable
 from enum import IntEnum
 from pathlib import Path
-from collections.abc import Callable
 from typing import Annotated, Any, NoReturn
 
 import typer
 
-from pipeline.pii import scrub_text
+from pipeline.safeguards.masking import scrub_text
 
 SCHEMA_VERSION = 1
 
@@ -75,8 +76,10 @@ def emit_query(rows, json: bool, key: str, nothing: str, line: Callable[[dict], 
 
 def open_store(home: Path, write: bool = False):
     """The store for a command: exit 66 when there is none yet, 75 when another process holds it."""
-    import duckdb                     # heavy: only commands that touch the store pay for it
+    import duckdb  # heavy: only commands that touch the store pay for it
+
     from pipeline import store
+
     if not (home / store.DB_NAME).exists():
         fail(f"{home / store.DB_NAME}: no store; run `fpls run` first", Exit.NOINPUT)
     try:

@@ -4,6 +4,7 @@
 rows by state, and writes each state's page from its own rows only. It writes into a temporary
 directory and swaps it in, so a half-built report never replaces a good one.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -14,7 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from reports import casefin, letters, metrics
+from reports import letters, metrics
 from reports.render import Page, render_page
 from reports.sections import SECTIONS, query_names
 
@@ -32,7 +33,6 @@ class ReportResult:
     csv_files: int = 0
     letters: int = 0
     not_available: list[str] = field(default_factory=list)
-    case_financial: dict = field(default_factory=dict)
     seconds: float = 0.0
 
     def to_json(self) -> dict:
@@ -114,7 +114,6 @@ def build_reports(con: duckdb.DuckDBPyConnection, home: Path | str, cycle_id: st
     cycle_id = cycle_id or latest_cycle(con)
     if not cycle_id:
         raise LookupError("the store has no cycle yet")
-    cf = casefin.ensure_case_financial(con, home)
     frames, missing = _run_all(con, cycle_id)
     states = metrics.run(con, "states", cycle_id).get_column("state").to_list()
     cyc = metrics.run(con, "cycles", cycle_id).filter(pl.col("cycle_id") == cycle_id)
@@ -125,13 +124,24 @@ def build_reports(con: duckdb.DuckDBPyConnection, home: Path | str, cycle_id: st
     tmp = final.with_name(f".{cycle_id}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    result = ReportResult(cycle_id, str(final), str(final / "index.html"), states,
-                          not_available=sorted(missing), case_financial=cf)
+    result = ReportResult(cycle_id, str(final), str(final / "index.html"), states, not_available=sorted(missing))
 
     nat = _national_frames(frames, by_state)
     csvs = _write_csvs(tmp, NATIONAL, nat)
-    _write_page(tmp, "index.html", Page(NATIONAL, f"fpls statistical report - national - cycle {cycle_id}",
-                                        cycle_id, as_of, states, nat, missing, csvs))
+    _write_page(
+        tmp,
+        "index.html",
+        Page(
+            NATIONAL,
+            f"fpls statistical report - national - cycle {cycle_id}",
+            cycle_id,
+            as_of,
+            states,
+            nat,
+            missing,
+            csvs,
+        ),
+    )
     pages, n_csv, n_letters = ["index.html"], len(csvs), 0
     for st in states:
         sf = _state_frames(st, frames, by_state)
@@ -140,8 +150,11 @@ def build_reports(con: duckdb.DuckDBPyConnection, home: Path | str, cycle_id: st
         if LETTERS_QUERY in sf:
             (tmp / f"{st}_asap_letters.txt").write_text(letters.render_letters(sf[LETTERS_QUERY], st), encoding="utf-8")
             n_letters += sf[LETTERS_QUERY].height
-        _write_page(tmp, f"{st}.html", Page(st, f"fpls statistical report - {st} - cycle {cycle_id}",
-                                           cycle_id, as_of, states, sf, missing, csvs))
+        _write_page(
+            tmp,
+            f"{st}.html",
+            Page(st, f"fpls statistical report - {st} - cycle {cycle_id}", cycle_id, as_of, states, sf, missing, csvs),
+        )
         pages.append(f"{st}.html")
     _swap_in(tmp, final)
     result.pages, result.csv_files, result.letters = pages, n_csv, n_letters

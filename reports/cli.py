@@ -1,7 +1,7 @@
 """`fpls report [--cycle ID] [--home DIR] [--json]`: (re)build reports/<cycle>/ and print where it is."""
+
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import duckdb
@@ -45,6 +45,8 @@ def report_command(
         return
     if result.not_available:
         info("not available in this store: " + ", ".join(result.not_available))
-    info(f"reports for cycle {result.cycle_id}: {len(result.pages)} pages, {result.csv_files} CSV files, "
-         f"{result.letters} ASAP letters in {result.seconds} s")
+    info(
+        f"reports for cycle {result.cycle_id}: {len(result.pages)} pages, {result.csv_files} CSV files, "
+        f"{result.letters} ASAP letters in {result.seconds} s"
+    )
     typer.echo(result.index)

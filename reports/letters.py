@@ -3,6 +3,7 @@
 Input is the `asap_letters` query (already masked: the SSN is the last four digits at most). Output is
 one plain-text file per state, letters separated by a form feed so a print shop can split them.
 """
+
 from __future__ import annotations
 
 import polars as pl
@@ -47,18 +48,28 @@ def _last_payment(value: object) -> str:
 
 def _passport(arrears: float) -> str:
     if arrears > PASSPORT_THRESHOLD:
-        return ("  - passport denial: past-due support over $2,500 is certified to the U.S. Department of "
-                "State,\n    which denies passport applications and renewals\n")
+        return (
+            "  - passport denial: past-due support over $2,500 is certified to the U.S. Department of "
+            "State,\n    which denies passport applications and renewals\n"
+        )
     return ""
 
 
 def render_letter(row: dict, agency: str) -> str:
     name = " ".join(p for p in (row.get("first_name"), row.get("last_name")) if p) or "Noncustodial parent"
     return TEMPLATE.format(
-        agency=agency, phone=TOLL_FREE, as_of=row.get("as_of_date") or "", name=name,
-        member_id=row["member_id"], ssn=row.get("ncp_ssn") or "not on file", case_ids=row["case_ids"],
-        state=row["state"], arrears=f"{row['arrears']:,.2f}", last_payment=_last_payment(row.get("last_payment_date")),
-        passport=_passport(row["arrears"]))
+        agency=agency,
+        phone=TOLL_FREE,
+        as_of=row.get("as_of_date") or "",
+        name=name,
+        member_id=row["member_id"],
+        ssn=row.get("ncp_ssn") or "not on file",
+        case_ids=row["case_ids"],
+        state=row["state"],
+        arrears=f"{row['arrears']:,.2f}",
+        last_payment=_last_payment(row.get("last_payment_date")),
+        passport=_passport(row["arrears"]),
+    )
 
 
 def render_letters(rows: pl.DataFrame, state: str) -> str:

@@ -4,6 +4,7 @@ The queries live in `reports/*.sql` (block format described at the top of querie
 one of them with DuckDB and returns a polars frame whose SSN columns are already masked, so a raw SSN
 never leaves this module. `sql_text` gives the exact SQL, so anyone can re-run a number by hand.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,7 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipeline.pii import mask_ssn_expr
+from pipeline.safeguards.masking import mask_ssn_expr
 from pipeline.store import frame
 
 SQL_DIR = Path(__file__).resolve().parent
@@ -27,9 +28,9 @@ _FRAGMENT = re.compile(r"\{\{(\w+)\}\}")
 class Query:
     name: str
     title: str
-    requires: dict[str, tuple[str, ...]]   # table -> columns the query needs
+    requires: dict[str, tuple[str, ...]]  # table -> columns the query needs
     sql: str
-    source: str                             # file the query is defined in
+    source: str  # file the query is defined in
 
 
 def _parse_requires(text: str) -> dict[str, tuple[str, ...]]:
@@ -65,7 +66,7 @@ def registry() -> dict[str, Query]:
             name = m.group(1)
             if name in raw:
                 raise ValueError(f"query {name} defined twice")
-            raw[name] = _parse_block(name, text[m.end():end], path.name)
+            raw[name] = _parse_block(name, text[m.end() : end], path.name)
     out = {}
     for name, q in raw.items():
         sql = _FRAGMENT.sub(lambda f: raw[f.group(1)].sql, q.sql)

@@ -1,4 +1,5 @@
 """Render one report page (national index or a state) from query frames already filtered to its scope."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,8 +8,8 @@ from functools import cache
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup
 import polars as pl
+from markupsafe import Markup
 
 from reports import charts, metrics
 from reports.sections import SECTIONS, Section
@@ -18,8 +19,12 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 @cache
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
 
 
 def cell_text(value: object) -> str:
@@ -35,20 +40,28 @@ def cell_text(value: object) -> str:
 
 @dataclass
 class Page:
-    scope: str                          # "US" for the national index, else a state code
+    scope: str  # "US" for the national index, else a state code
     title: str
     cycle_id: str
     as_of: str
     states: list[str]
-    frames: dict[str, pl.DataFrame]     # query name -> rows of this scope (absent: not available)
-    missing: dict[str, str]             # query name -> what the store lacks
-    csv_names: dict[str, str]           # query name -> CSV file written beside the page
+    frames: dict[str, pl.DataFrame]  # query name -> rows of this scope (absent: not available)
+    missing: dict[str, str]  # query name -> what the store lacks
+    csv_names: dict[str, str]  # query name -> CSV file written beside the page
 
 
 def _table_ctx(page: Page, query: str, max_rows: int) -> dict:
     q = metrics.query(query)
-    ctx = {"query": query, "title": q.title, "source": q.source, "csv": page.csv_names.get(query, ""),
-           "missing": page.missing.get(query, ""), "columns": [], "rows": [], "more": 0}
+    ctx = {
+        "query": query,
+        "title": q.title,
+        "source": q.source,
+        "csv": page.csv_names.get(query, ""),
+        "missing": page.missing.get(query, ""),
+        "columns": [],
+        "rows": [],
+        "more": 0,
+    }
     df = page.frames.get(query)
     if df is None:
         ctx["missing"] = ctx["missing"] or "its tables"
@@ -66,7 +79,7 @@ def _chart_spec(section: Section, page: Page) -> str | None:
         return None
     try:
         chart = section.chart(page.frames, page.scope == "US")
-    except KeyError:                     # a query it draws from is not available in this store
+    except KeyError:  # a query it draws from is not available in this store
         return None
     if chart is None or chart.data is None or len(chart.data) == 0:
         return None
@@ -82,14 +95,30 @@ def _section_ctx(section: Section, page: Page, index: int) -> dict | None:
     if not tables and spec is None:
         return None
     links = [f"{page.scope}_{suffix}" for suffix in section.extra_links if not national]
-    return {"key": section.key, "heading": section.heading, "note": section.note,
-            "chart_id": f"chart-{index}" if spec else "", "spec": spec or "",
-            "tables": [_table_ctx(page, t.query, t.max_rows) for t in tables], "links": links}
+    return {
+        "key": section.key,
+        "heading": section.heading,
+        "note": section.note,
+        "chart_id": f"chart-{index}" if spec else "",
+        "spec": spec or "",
+        "tables": [_table_ctx(page, t.query, t.max_rows) for t in tables],
+        "links": links,
+    }
 
 
 def render_page(page: Page) -> str:
     sections = [s for i, sec in enumerate(SECTIONS) if (s := _section_ctx(sec, page, i)) is not None]
-    return _env().get_template("page.html.j2").render(
-        title=page.title, scope=page.scope, cycle_id=page.cycle_id, as_of=page.as_of, states=page.states,
-        sections=sections, chart_count=sum(1 for s in sections if s["chart_id"]),
-        bundle=Markup(charts.javascript_bundle()))
+    return (
+        _env()
+        .get_template("page.html.j2")
+        .render(
+            title=page.title,
+            scope=page.scope,
+            cycle_id=page.cycle_id,
+            as_of=page.as_of,
+            states=page.states,
+            sections=sections,
+            chart_count=sum(1 for s in sections if s["chart_id"]),
+            bundle=Markup(charts.javascript_bundle()),
+        )
+    )

@@ -1,4 +1,5 @@
 """`fpls generate`: a ready synthetic home (partners.yaml, inbound files, truth.parquet)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,13 +15,22 @@ def register(app: typer.Typer) -> None:
 
 
 def generate_command(
-    out: Annotated[Path, typer.Option("--out", help="Home directory to write (its inbound/, partners.yaml and truth are replaced).")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Home directory to write (its inbound/, partners.yaml and truth are replaced)."),
+    ],
     persons: Annotated[int, typer.Option("--persons", min=10, help="Number of synthetic persons.")] = 10_000,
-    states: Annotated[str, typer.Option("--states", help="Comma-separated USPS codes of the IV-D states.")] = "KS,MO,OK,TX",
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed and arguments give byte-identical files.")] = 1,
+    states: Annotated[
+        str, typer.Option("--states", help="Comma-separated USPS codes of the IV-D states.")
+    ] = "KS,MO,OK,TX",
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed: same seed and arguments give byte-identical files.")
+    ] = 1,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Cycle date YYYY-MM-DD (default today).")] = None,
     cycles: Annotated[int, typer.Option("--cycles", min=1, help="Number of (weekly) cycles to generate.")] = 1,
-    samples: Annotated[bool, typer.Option("--samples", help="Sample home: more bad records and one file with a bad header.")] = False,
+    samples: Annotated[
+        bool, typer.Option("--samples", help="Sample home: more bad records and one file with a bad header.")
+    ] = False,
     rates: Annotated[Optional[Path], typer.Option("--rates", help="YAML overriding any of synth/rates.yaml.")] = None,
     json: JsonOption = False,
 ) -> None:
@@ -45,5 +55,7 @@ def generate_command(
     if json:
         emit_json(summary)
     else:
-        info(f"generated {summary['files']} files, {summary['records']} records for {persons} persons "
-             f"in {summary['seconds']} s -> {out}")
+        info(
+            f"generated {summary['files']} files, {summary['records']} records for {persons} persons "
+            f"in {summary['seconds']} s -> {out}"
+        )

@@ -7,6 +7,7 @@ Home layout written (DESIGN §4/§5):
   truth_persons.parquet         the true identity of every person (for evaluation only)
   cycles/NN/inbound/...         with --cycles K > 1: the inbound files of later cycles (cycles.yaml says when)
 """
+
 from __future__ import annotations
 
 import shutil
@@ -17,30 +18,62 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from pipeline.layouts import load_layout
-from pipeline.writer import atomic_write, csv_bytes, render_records
-from synth import files_ndnh, files_notices, files_partners, files_portal, files_state, history
+from pipeline.files.layouts import load_layout
+from pipeline.files.writer import atomic_write, csv_bytes, render_records
+from synth import (
+    files_ndnh,
+    files_notices,
+    files_partners,
+    files_portal,
+    files_state,
+    history,
+)
 from synth.cases import build_cases, case_financials
 from synth.filekit import FileOut, ymd
 from synth.population import World, build_employers, build_jobs, build_persons
 from synth.rates import load_rates
 
 KINDS = {
-    "state": ["fcr_input", "offset_debtor", "case_financial_csv", "misidentified_csv", "irg_profile_csv", "ede_manifest_csv",
-              "dra_file", "state_plan_csv", "self_assessment_csv", "av_survey_csv", "portal_document"], "ssa": ["ssa_master"],
-    "sdnh": ["ndnh_w4", "new_hire_csv"], "swa": ["ndnh_qw", "ndnh_ui"],
-    "employer": ["ndnh_w4", "new_hire_csv", "etermination", "debt_inquiry"], "fi": ["msfidm_match"],
+    "state": [
+        "fcr_input",
+        "offset_debtor",
+        "case_financial_csv",
+        "misidentified_csv",
+        "irg_profile_csv",
+        "ede_manifest_csv",
+        "dra_file",
+        "state_plan_csv",
+        "self_assessment_csv",
+        "av_survey_csv",
+        "portal_document",
+    ],
+    "ssa": ["ssa_master"],
+    "sdnh": ["ndnh_w4", "new_hire_csv"],
+    "swa": ["ndnh_qw", "ndnh_ui"],
+    "employer": ["ndnh_w4", "new_hire_csv", "etermination", "debt_inquiry"],
+    "fi": ["msfidm_match"],
     "insurer": ["insurance_claim", "insurance_claim_csv", "debt_inquiry"],
 }
 OWNED = ("partners.yaml", "truth.parquet", "truth_persons.parquet", "cycles.yaml", "inbound", "cycles")
-TRUTH_SCHEMA = {"cycle": pl.Int16, "submitter": pl.Utf8, "layout": pl.Utf8, "file": pl.Utf8, "path": pl.Utf8,
-                "line": pl.Int64, "record_type": pl.Utf8, "person_id": pl.Int64, "corruptions": pl.List(pl.Utf8),
-                "expect_reject": pl.Boolean}
+TRUTH_SCHEMA = {
+    "cycle": pl.Int16,
+    "submitter": pl.Utf8,
+    "layout": pl.Utf8,
+    "file": pl.Utf8,
+    "path": pl.Utf8,
+    "line": pl.Int64,
+    "record_type": pl.Utf8,
+    "person_id": pl.Int64,
+    "corruptions": pl.List(pl.Utf8),
+    "expect_reject": pl.Boolean,
+}
 
 
 def kind_of(submitter: str) -> str:
     prefix = submitter.split("-", 1)[0]
-    return {"SSA": "ssa", "SDNH": "sdnh", "SWA": "swa", "EMP": "employer", "FI": "fi", "INS": "insurer"}.get(prefix, "state")
+    return {"SSA": "ssa", "SDNH": "sdnh", "SWA": "swa", "EMP": "employer", "FI": "fi", "INS": "insurer"}.get(
+        prefix, "state"
+    )
 
 
 def build_world(n: int, states: list[str], seed: int, as_of: date, rates: dict) -> tuple[World, pl.DataFrame]:
@@ -52,8 +85,9 @@ def build_world(n: int, states: list[str], seed: int, as_of: date, rates: dict) 
     return world, case_financials(cases, seed, as_of, rates)
 
 
-def cycle_one_files(world: World, fin: pl.DataFrame, seed: int, rates: dict, invalid: float,
-                    samples: bool = False) -> list[FileOut]:
+def cycle_one_files(
+    world: World, fin: pl.DataFrame, seed: int, rates: dict, invalid: float, samples: bool = False
+) -> list[FileOut]:
     files = [files_state.ssa_file(world, seed, rates, invalid, 1)]
     views = files_state.state_views(world, seed, rates)
     debt = files_state.debtors(world, fin, views, rates)
@@ -108,19 +142,33 @@ def bad_header_file(files: list[FileOut]) -> FileOut | None:
 
 def render(fo: FileOut) -> tuple[bytes, pl.DataFrame]:
     """File bytes + per-line truth rows (line numbers as `fpls validate` counts them)."""
-    if fo.raw is not None:             # a portal document: opaque bytes, one truth row (line 1, no person)
-        return fo.raw, pl.DataFrame({"line": [1], "record_type": ["PD"], "_pid": [None], "_corr": [[]], "_bad": [False]},
-                                    schema={"line": pl.Int64, "record_type": pl.Utf8, "_pid": pl.Int64,
-                                            "_corr": pl.List(pl.Utf8), "_bad": pl.Boolean})
+    if fo.raw is not None:  # a portal document: opaque bytes, one truth row (line 1, no person)
+        return fo.raw, pl.DataFrame(
+            {"line": [1], "record_type": ["PD"], "_pid": [None], "_corr": [[]], "_bad": [False]},
+            schema={
+                "line": pl.Int64,
+                "record_type": pl.Utf8,
+                "_pid": pl.Int64,
+                "_corr": pl.List(pl.Utf8),
+                "_bad": pl.Boolean,
+            },
+        )
     layout = load_layout(fo.layout)
     if layout.format == "csv":
         rid, frame = fo.blocks[0]
         frame = frame.sort("_k1", "_k2", maintain_order=True)
         meta = frame.select(pl.lit(rid).alias("record_type"), "_pid", "_corr", "_bad").with_row_index("line", offset=2)
         return csv_bytes(layout, frame), meta
-    parts = [pl.concat([render_records(frame, layout.record(rid)).to_frame("text"),
-                        frame.select("_k1", "_k2", "_pid", "_corr", "_bad", pl.lit(rid).alias("record_type"))], how="horizontal")
-             for rid, frame in fo.blocks]
+    parts = [
+        pl.concat(
+            [
+                render_records(frame, layout.record(rid)).to_frame("text"),
+                frame.select("_k1", "_k2", "_pid", "_corr", "_bad", pl.lit(rid).alias("record_type")),
+            ],
+            how="horizontal",
+        )
+        for rid, frame in fo.blocks
+    ]
     lines = pl.concat(parts).sort("_k1", "_k2", maintain_order=True).with_row_index("line", offset=1)
     data = lines.select("text").write_csv(include_header=False, quote_style="never").encode("ascii")
     return data, lines.select("line", "record_type", "_pid", "_corr", "_bad")
@@ -133,18 +181,29 @@ def write_files(files: list[FileOut], inbound: Path, home: Path, cycle: int) -> 
         path = inbound / fo.submitter / fo.name
         atomic_write(path, data)
         atomic_write(path.with_name(path.name + ".done"), b"")
-        truth.append(meta.select(
-            pl.lit(cycle).alias("cycle"), pl.lit(fo.submitter).alias("submitter"), pl.lit(fo.layout).alias("layout"),
-            pl.lit(fo.name).alias("file"), pl.lit(str(path.relative_to(home))).alias("path"), "line", "record_type",
-            pl.col("_pid").alias("person_id"), pl.col("_corr").alias("corruptions"), pl.col("_bad").alias("expect_reject"),
-        ).cast(TRUTH_SCHEMA))
+        truth.append(
+            meta.select(
+                pl.lit(cycle).alias("cycle"),
+                pl.lit(fo.submitter).alias("submitter"),
+                pl.lit(fo.layout).alias("layout"),
+                pl.lit(fo.name).alias("file"),
+                pl.lit(str(path.relative_to(home))).alias("path"),
+                "line",
+                "record_type",
+                pl.col("_pid").alias("person_id"),
+                pl.col("_corr").alias("corruptions"),
+                pl.col("_bad").alias("expect_reject"),
+            ).cast(TRUTH_SCHEMA)
+        )
     return pl.concat(truth) if truth else pl.DataFrame(schema=TRUTH_SCHEMA)
 
 
 def partners_yaml(states: list[str], submitters: set[str]) -> str:
     ids = set(submitters) | set(states) | {"SSA"} | {f"SDNH-{s}" for s in states} | {f"SWA-{s}" for s in states}
     rows = [{"id": i, "kind": kind_of(i), "file_types": KINDS[kind_of(i)]} for i in sorted(ids)]
-    return "# Registered submitters, written by `fpls generate`.\n" + yaml.safe_dump({"partners": rows}, sort_keys=False)
+    return "# Registered submitters, written by `fpls generate`.\n" + yaml.safe_dump(
+        {"partners": rows}, sort_keys=False
+    )
 
 
 def clear_owned(out: Path) -> None:
@@ -156,8 +215,16 @@ def clear_owned(out: Path) -> None:
             target.unlink()
 
 
-def generate(n: int, states: list[str], seed: int, out: Path, as_of: date, cycles: int = 1, samples: bool = False,
-             rates_path: Path | None = None) -> dict:
+def generate(
+    n: int,
+    states: list[str],
+    seed: int,
+    out: Path,
+    as_of: date,
+    cycles: int = 1,
+    samples: bool = False,
+    rates_path: Path | None = None,
+) -> dict:
     started = time.perf_counter()
     rates = load_rates(rates_path)
     invalid = rates["invalid_record_rate_samples" if samples else "invalid_record_rate"]
@@ -181,13 +248,39 @@ def generate(n: int, states: list[str], seed: int, out: Path, as_of: date, cycle
     (out / "partners.yaml").write_text(partners_yaml(states, submitters))
     truth_frame = pl.concat(truth)
     truth_frame.write_parquet(out / "truth.parquet", statistics=False)
-    world.persons.select("person_id", "ssn", "other_ssn", "first", "middle", "last", "birth_last", "ssa_last", "dob", "sex",
-                         "dod", "street", "city", "state", "zip", "prev_street", "prev_city", "prev_state", "prev_zip"
-                         ).write_parquet(out / "truth_persons.parquet", statistics=False)
-    return {"out": str(out), "persons": n, "states": states, "seed": seed, "as_of": as_of.isoformat(), "cycles": cycles,
-            "files": len(files), "records": truth_frame.height,
-            "deliberately_invalid": int(truth_frame.get_column("expect_reject").sum()),
-            "seconds": round(time.perf_counter() - started, 2)}
+    world.persons.select(
+        "person_id",
+        "ssn",
+        "other_ssn",
+        "first",
+        "middle",
+        "last",
+        "birth_last",
+        "ssa_last",
+        "dob",
+        "sex",
+        "dod",
+        "street",
+        "city",
+        "state",
+        "zip",
+        "prev_street",
+        "prev_city",
+        "prev_state",
+        "prev_zip",
+    ).write_parquet(out / "truth_persons.parquet", statistics=False)
+    return {
+        "out": str(out),
+        "persons": n,
+        "states": states,
+        "seed": seed,
+        "as_of": as_of.isoformat(),
+        "cycles": cycles,
+        "files": len(files),
+        "records": truth_frame.height,
+        "deliberately_invalid": int(truth_frame.get_column("expect_reject").sum()),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
 
 
 def parse_as_of(text: str | None) -> date:

@@ -9,6 +9,7 @@ typo_first:<kind>, typo_last:<kind> (kind = substitute | delete | transpose), ni
 birth_surname, middle_missing, middle_initial, dob_swap, dob_year, dob_missing.
 A tag is only recorded when the value really changed.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,9 +18,32 @@ import polars as pl
 TAGS = "_tags"
 # QWERTY neighbours of each letter (keyboard-adjacent substitution).
 KEY_NEIGHBOURS = {
-    "Q": "WA", "W": "QESA", "E": "WRDS", "R": "ETFD", "T": "RYGF", "Y": "TUHG", "U": "YIJH", "I": "UOKJ", "O": "IPLK",
-    "P": "OL", "A": "QWSZ", "S": "AWEDXZ", "D": "SERFCX", "F": "DRTGVC", "G": "FTYHBV", "H": "GYUJNB", "J": "HUIKMN",
-    "K": "JIOLM", "L": "KOP", "Z": "ASX", "X": "ZSDC", "C": "XDFV", "V": "CFGB", "B": "VGHN", "N": "BHJM", "M": "NJK",
+    "Q": "WA",
+    "W": "QESA",
+    "E": "WRDS",
+    "R": "ETFD",
+    "T": "RYGF",
+    "Y": "TUHG",
+    "U": "YIJH",
+    "I": "UOKJ",
+    "O": "IPLK",
+    "P": "OL",
+    "A": "QWSZ",
+    "S": "AWEDXZ",
+    "D": "SERFCX",
+    "F": "DRTGVC",
+    "G": "FTYHBV",
+    "H": "GYUJNB",
+    "J": "HUIKMN",
+    "K": "JIOLM",
+    "L": "KOP",
+    "Z": "ASX",
+    "X": "ZSDC",
+    "C": "XDFV",
+    "V": "CFGB",
+    "B": "VGHN",
+    "N": "BHJM",
+    "M": "NJK",
 }
 
 
@@ -35,7 +59,7 @@ def typo_expr(col: pl.Expr, kind: pl.Expr, u_pos: pl.Expr, u_key: pl.Expr) -> pl
     """One typo in `col`: kind 0 substitute a letter by a keyboard neighbour, 1 delete, 2 transpose.
     Values shorter than 3 characters are left alone (a typo must not empty a name)."""
     length = col.str.len_chars()
-    pos = (u_pos * (length - 1).clip(lower_bound=1)).floor().cast(pl.Int64)   # 0 .. len-2
+    pos = (u_pos * (length - 1).clip(lower_bound=1)).floor().cast(pl.Int64)  # 0 .. len-2
     head, ch, nxt = col.str.slice(0, pos), col.str.slice(pos, 1), col.str.slice(pos + 1, 1)
     neighbours = ch.replace_strict(KEY_NEIGHBOURS, default=ch)
     sub = neighbours.str.slice((u_key * neighbours.str.len_chars()).floor().cast(pl.Int64), 1)
@@ -51,10 +75,14 @@ def _ssn_invalid(u: pl.Expr, ssn: pl.Expr) -> pl.Expr:
     """A structurally invalid SSN (area 000 / 666 / 9xx, group 00 or serial 0000), still 9 digits."""
     k = (u * 5).floor().cast(pl.Int64)
     return (
-        pl.when(k == 0).then(pl.concat_str([pl.lit("000"), ssn.str.slice(3)]))
-        .when(k == 1).then(pl.concat_str([pl.lit("666"), ssn.str.slice(3)]))
-        .when(k == 2).then(pl.concat_str([pl.lit("9"), ssn.str.slice(1)]))
-        .when(k == 3).then(pl.concat_str([ssn.str.slice(0, 3), pl.lit("00"), ssn.str.slice(5)]))
+        pl.when(k == 0)
+        .then(pl.concat_str([pl.lit("000"), ssn.str.slice(3)]))
+        .when(k == 1)
+        .then(pl.concat_str([pl.lit("666"), ssn.str.slice(3)]))
+        .when(k == 2)
+        .then(pl.concat_str([pl.lit("9"), ssn.str.slice(1)]))
+        .when(k == 3)
+        .then(pl.concat_str([ssn.str.slice(0, 3), pl.lit("00"), ssn.str.slice(5)]))
         .otherwise(pl.concat_str([ssn.str.slice(0, 5), pl.lit("0000")]))
     )
 
@@ -71,42 +99,95 @@ def apply_noise(frame: pl.DataFrame, profile: dict, gen: np.random.Generator, ss
         return frame.with_columns(
             pl.lit(None, pl.Utf8).alias(c) for c in ("ssn_rep", "first_name", "middle_name", "last_name", "dob_rep")
         ).with_columns(pl.lit([], dtype=pl.List(pl.Utf8)).alias("corruptions"))
-    r = {k: _u(gen, n) for k in ("ssn_kind", "ssn_pos", "ssn_add", "ssn_inv", "tf_kind", "tf_pos", "tf_key",
-                                   "tl_kind", "tl_pos", "tl_key", "nick", "dob_kind", "other")}
+    r = {
+        k: _u(gen, n)
+        for k in (
+            "ssn_kind",
+            "ssn_pos",
+            "ssn_add",
+            "ssn_inv",
+            "tf_kind",
+            "tf_pos",
+            "tf_key",
+            "tl_kind",
+            "tl_pos",
+            "tl_key",
+            "nick",
+            "dob_kind",
+            "other",
+        )
+    }
     p = profile
-    f = {k: _flag(gen, n, p[k]) for k in ("ssn_other_issued", "typo_first", "typo_last", "nickname", "swap_names",
-                                           "middle_missing", "middle_initial", "dob_swap", "dob_year", "dob_missing",
-                                           "birth_surname")}
+    f = {
+        k: _flag(gen, n, p[k])
+        for k in (
+            "ssn_other_issued",
+            "typo_first",
+            "typo_last",
+            "nickname",
+            "swap_names",
+            "middle_missing",
+            "middle_initial",
+            "dob_swap",
+            "dob_year",
+            "dob_missing",
+            "birth_surname",
+        )
+    }
     other_idx = gen.integers(0, len(ssn_pool), n) if len(ssn_pool) else np.zeros(n, dtype=np.int64)
     work = frame.with_columns(
-        **{f"_r_{k}": v for k, v in r.items()}, **{f"_f_{k}": v for k, v in f.items()},
+        **{f"_r_{k}": v for k, v in r.items()},
+        **{f"_f_{k}": v for k, v in f.items()},
         _someone=ssn_pool.gather(other_idx) if len(ssn_pool) else pl.lit(None, pl.Utf8),
     )
     col = pl.col
     # ---- SSN: one error kind at most, chosen by cumulative rates
-    cuts = np.cumsum([p["ssn_one_digit"], p["ssn_transposed"], p["ssn_missing"], p["ssn_other_person"], p["ssn_invalid"]])
+    cuts = np.cumsum(
+        [p["ssn_one_digit"], p["ssn_transposed"], p["ssn_missing"], p["ssn_other_person"], p["ssn_invalid"]]
+    )
     u = col("_r_ssn_kind")
-    base = pl.when(col("_f_ssn_other_issued") & col("other_ssn").is_not_null()).then(col("other_ssn")).otherwise(col("ssn"))
+    base = (
+        pl.when(col("_f_ssn_other_issued") & col("other_ssn").is_not_null())
+        .then(col("other_ssn"))
+        .otherwise(col("ssn"))
+    )
     pos = (col("_r_ssn_pos") * 9).floor().cast(pl.Int64)
     pos8 = (col("_r_ssn_pos") * 8).floor().cast(pl.Int64)
     add = (col("_r_ssn_add") * 9).floor().cast(pl.Int64) + 1
     digit = ((base.str.slice(pos, 1).cast(pl.Int64) + add) % 10).cast(pl.Utf8)
     one_digit = pl.concat_str([base.str.slice(0, pos), digit, base.str.slice(pos + 1)])
-    transposed = pl.concat_str([base.str.slice(0, pos8), base.str.slice(pos8 + 1, 1), base.str.slice(pos8, 1),
-                                base.str.slice(pos8 + 2)])
+    transposed = pl.concat_str(
+        [base.str.slice(0, pos8), base.str.slice(pos8 + 1, 1), base.str.slice(pos8, 1), base.str.slice(pos8 + 2)]
+    )
     ssn_rep = (
-        pl.when(base.is_null()).then(pl.lit(None, pl.Utf8))
-        .when(u < cuts[0]).then(one_digit)
-        .when(u < cuts[1]).then(transposed)
-        .when(u < cuts[2]).then(pl.lit(None, pl.Utf8))
-        .when(u < cuts[3]).then(col("_someone"))
-        .when(u < cuts[4]).then(_ssn_invalid(col("_r_ssn_inv"), base))
+        pl.when(base.is_null())
+        .then(pl.lit(None, pl.Utf8))
+        .when(u < cuts[0])
+        .then(one_digit)
+        .when(u < cuts[1])
+        .then(transposed)
+        .when(u < cuts[2])
+        .then(pl.lit(None, pl.Utf8))
+        .when(u < cuts[3])
+        .then(col("_someone"))
+        .when(u < cuts[4])
+        .then(_ssn_invalid(col("_r_ssn_inv"), base))
         .otherwise(base)
     )
     work = work.with_columns(ssn_rep.alias("ssn_rep"), base.alias("_ssn_base"))
-    ssn_kind = (pl.when(u < cuts[0]).then(pl.lit("ssn_one_digit")).when(u < cuts[1]).then(pl.lit("ssn_transposed"))
-                .when(u < cuts[2]).then(pl.lit("ssn_missing")).when(u < cuts[3]).then(pl.lit("ssn_other_person"))
-                .when(u < cuts[4]).then(pl.lit("ssn_invalid")).otherwise(pl.lit(None, pl.Utf8)))
+    ssn_kind = (
+        pl.when(u < cuts[0])
+        .then(pl.lit("ssn_one_digit"))
+        .when(u < cuts[1])
+        .then(pl.lit("ssn_transposed"))
+        .when(u < cuts[2])
+        .then(pl.lit("ssn_missing"))
+        .when(u < cuts[3])
+        .then(pl.lit("ssn_other_person"))
+        .when(u < cuts[4])
+        .then(pl.lit("ssn_invalid"))
+        .otherwise(pl.lit(None, pl.Utf8))
+    )
     ssn_tags = [
         _tag("ssn_other_issued", col("_ssn_base").ne_missing(col("ssn"))),
         pl.when(col("ssn_rep").ne_missing(col("_ssn_base"))).then(ssn_kind).otherwise(pl.lit(None, pl.Utf8)),
@@ -115,18 +196,37 @@ def apply_noise(frame: pl.DataFrame, profile: dict, gen: np.random.Generator, ss
     first0 = col("first")
     nick = col("_nicks").list.get((col("_r_nick") * col("_nicks").list.len()).floor().cast(pl.Int64), null_on_oob=True)
     from synth.reference import nickname_table
-    work = work.join(nickname_table().rename({"nicks": "_nicks"}), left_on="first", right_on="name", how="left",
-                     maintain_order="left")
+
+    work = work.join(
+        nickname_table().rename({"nicks": "_nicks"}),
+        left_on="first",
+        right_on="name",
+        how="left",
+        maintain_order="left",
+    )
     first1 = pl.when(col("_f_nickname") & nick.is_not_null()).then(nick).otherwise(first0)
     last1 = pl.when(col("_f_birth_surname")).then(col("birth_last")).otherwise(col("last"))
-    first2 = pl.when(col("_f_typo_first")).then(
-        typo_expr(first1, (col("_r_tf_kind") * 3).floor(), col("_r_tf_pos"), col("_r_tf_key"))).otherwise(first1)
-    last2 = pl.when(col("_f_typo_last")).then(
-        typo_expr(last1, (col("_r_tl_kind") * 3).floor(), col("_r_tl_pos"), col("_r_tl_key"))).otherwise(last1)
-    work = work.with_columns(first1.alias("_first1"), last1.alias("_last1"), first2.alias("_first2"), last2.alias("_last2"))
+    first2 = (
+        pl.when(col("_f_typo_first"))
+        .then(typo_expr(first1, (col("_r_tf_kind") * 3).floor(), col("_r_tf_pos"), col("_r_tf_key")))
+        .otherwise(first1)
+    )
+    last2 = (
+        pl.when(col("_f_typo_last"))
+        .then(typo_expr(last1, (col("_r_tl_kind") * 3).floor(), col("_r_tl_pos"), col("_r_tl_key")))
+        .otherwise(last1)
+    )
+    work = work.with_columns(
+        first1.alias("_first1"), last1.alias("_last1"), first2.alias("_first2"), last2.alias("_last2")
+    )
     swap = col("_f_swap_names")
-    middle = (pl.when(col("_f_middle_missing")).then(pl.lit(None, pl.Utf8))
-              .when(col("_f_middle_initial")).then(col("middle").str.slice(0, 1)).otherwise(col("middle")))
+    middle = (
+        pl.when(col("_f_middle_missing"))
+        .then(pl.lit(None, pl.Utf8))
+        .when(col("_f_middle_initial"))
+        .then(col("middle").str.slice(0, 1))
+        .otherwise(col("middle"))
+    )
     kinds = pl.Series(["substitute", "delete", "transpose"])
     work = work.with_columns(
         pl.when(swap).then(col("_last2")).otherwise(col("_first2")).alias("first_name"),
@@ -138,10 +238,12 @@ def apply_noise(frame: pl.DataFrame, profile: dict, gen: np.random.Generator, ss
     name_tags = [
         _tag("nickname", col("_first1") != first0),
         _tag("birth_surname", col("_last1") != col("last")),
-        pl.when(col("_first2") != col("_first1")).then(pl.concat_str([pl.lit("typo_first:"),
-                                                                      col("_tfk").replace_strict([0, 1, 2], kinds)])),
-        pl.when(col("_last2") != col("_last1")).then(pl.concat_str([pl.lit("typo_last:"),
-                                                                    col("_tlk").replace_strict([0, 1, 2], kinds)])),
+        pl.when(col("_first2") != col("_first1")).then(
+            pl.concat_str([pl.lit("typo_first:"), col("_tfk").replace_strict([0, 1, 2], kinds)])
+        ),
+        pl.when(col("_last2") != col("_last1")).then(
+            pl.concat_str([pl.lit("typo_last:"), col("_tlk").replace_strict([0, 1, 2], kinds)])
+        ),
         _tag("swap_names", swap & (col("_first2") != col("_last2"))),
         _tag("middle_missing", col("middle").is_not_null() & col("middle_name").is_null()),
         _tag("middle_initial", col("middle_name").is_not_null() & (col("middle_name") != col("middle"))),
@@ -154,17 +256,22 @@ def apply_noise(frame: pl.DataFrame, profile: dict, gen: np.random.Generator, ss
     new_year = (yy.cast(pl.Int64) + delta).cast(pl.Utf8)
     md = pl.when(pl.concat_str([mm, dd]) == "0229").then(pl.lit("0228")).otherwise(pl.concat_str([mm, dd]))
     dob_rep = (
-        pl.when(col("dob").is_null() | col("_f_dob_missing")).then(pl.lit(None, pl.Utf8))
-        .when(col("_f_dob_swap") & can_swap).then(pl.concat_str([yy, dd, mm]))
-        .when(col("_f_dob_year")).then(pl.concat_str([new_year, md]))
+        pl.when(col("dob").is_null() | col("_f_dob_missing"))
+        .then(pl.lit(None, pl.Utf8))
+        .when(col("_f_dob_swap") & can_swap)
+        .then(pl.concat_str([yy, dd, mm]))
+        .when(col("_f_dob_year"))
+        .then(pl.concat_str([new_year, md]))
         .otherwise(d)
     )
     work = work.with_columns(dob_rep.alias("dob_rep"))
     dob_tags = [
         _tag("dob_missing", col("dob").is_not_null() & col("dob_rep").is_null()),
         _tag("dob_swap", col("_f_dob_swap") & can_swap & ~col("_f_dob_missing")),
-        _tag("dob_year", col("_f_dob_year") & ~(col("_f_dob_swap") & can_swap) & ~col("_f_dob_missing")
-             & col("dob").is_not_null()),
+        _tag(
+            "dob_year",
+            col("_f_dob_year") & ~(col("_f_dob_swap") & can_swap) & ~col("_f_dob_missing") & col("dob").is_not_null(),
+        ),
     ]
     work = work.with_columns(pl.concat_list(ssn_tags + name_tags + dob_tags).list.drop_nulls().alias("corruptions"))
     return work.drop([c for c in work.columns if c.startswith("_") and c not in frame.columns])
@@ -173,5 +280,8 @@ def apply_noise(frame: pl.DataFrame, profile: dict, gen: np.random.Generator, ss
 def add_tags(frame: pl.DataFrame, flag: pl.Expr, tag: str) -> pl.DataFrame:
     """Append `tag` to `corruptions` where `flag` holds."""
     return frame.with_columns(
-        pl.when(flag).then(pl.col("corruptions").list.concat(pl.lit([tag]))).otherwise(pl.col("corruptions"))
-        .alias("corruptions"))
+        pl.when(flag)
+        .then(pl.col("corruptions").list.concat(pl.lit([tag])))
+        .otherwise(pl.col("corruptions"))
+        .alias("corruptions")
+    )

@@ -1,4 +1,5 @@
 """Rates of the synthetic world: documented defaults in synth/rates.yaml, optionally overridden."""
+
 from __future__ import annotations
 
 import copy

@@ -8,6 +8,7 @@ Sources:
 - nicknames: the `nicknames` package (formal name -> nickname pairs, e.g. WILLIAM -> BILL);
 - states, FIPS codes, ZIP ranges and cities: synth/data/*.csv (see synth/data/README.md).
 """
+
 from __future__ import annotations
 
 import zlib
@@ -65,17 +66,23 @@ def nickname_table() -> pl.DataFrame:
     return (
         pairs.filter(pl.col("relationship") == "has_nickname")
         .select(pl.col("name1").str.to_uppercase().alias("name"), pl.col("name2").str.to_uppercase().alias("nick"))
-        .filter(pl.col("name").is_in(known.implode()) & pl.col("nick").str.contains(r"^[A-Z]{2,16}$")
-                & (pl.col("name") != pl.col("nick")))
+        .filter(
+            pl.col("name").is_in(known.implode())
+            & pl.col("nick").str.contains(r"^[A-Z]{2,16}$")
+            & (pl.col("name") != pl.col("nick"))
+        )
         .unique(maintain_order=True)
         .sort("name", "nick")
-        .group_by("name", maintain_order=True).agg(pl.col("nick").alias("nicks"))
+        .group_by("name", maintain_order=True)
+        .agg(pl.col("nick").alias("nicks"))
     )
 
 
 @cache
 def states() -> pl.DataFrame:
-    return pl.read_csv(DATA / "states.csv", schema_overrides={"fips": pl.Utf8, "zip3_lo": pl.Int32, "zip3_hi": pl.Int32})
+    return pl.read_csv(
+        DATA / "states.csv", schema_overrides={"fips": pl.Utf8, "zip3_lo": pl.Int32, "zip3_hi": pl.Int32}
+    )
 
 
 def state_fips(usps: str) -> str:
@@ -85,8 +92,20 @@ def state_fips(usps: str) -> str:
     return row.get_column("fips")[0]
 
 
-GENERIC_TOWNS = ("SPRINGFIELD", "FRANKLIN", "CLINTON", "GREENVILLE", "MADISON", "GEORGETOWN", "SALEM",
-                 "FAIRVIEW", "MARION", "RIVERSIDE", "CENTERVILLE", "MILTON")
+GENERIC_TOWNS = (
+    "SPRINGFIELD",
+    "FRANKLIN",
+    "CLINTON",
+    "GREENVILLE",
+    "MADISON",
+    "GEORGETOWN",
+    "SALEM",
+    "FAIRVIEW",
+    "MARION",
+    "RIVERSIDE",
+    "CENTERVILLE",
+    "MILTON",
+)
 
 
 @cache
@@ -107,24 +126,123 @@ def cities() -> pl.DataFrame:
     ).with_columns((1.0 / (pl.col("rank") + 1.5)).alias("w"))
 
 
-STREETS = ("MAIN", "OAK", "PINE", "MAPLE", "CEDAR", "ELM", "WASHINGTON", "LAKE", "HILL", "PARK", "WALNUT",
-           "SPRUCE", "RIDGE", "CHURCH", "JEFFERSON", "LINCOLN", "MADISON", "JACKSON", "FRANKLIN", "HIGHLAND",
-           "SUNSET", "RIVER", "MILL", "CENTER", "FOREST", "MEADOW", "DOGWOOD", "HICKORY", "WILLOW", "CHERRY",
-           "1ST", "2ND", "3RD", "4TH", "5TH", "6TH", "7TH", "8TH", "9TH", "10TH", "MARKET", "COLLEGE", "PRAIRIE",
-           "BROADWAY", "MULBERRY", "SYCAMORE", "CHESTNUT", "POPLAR", "LAUREL", "BIRCH")
+STREETS = (
+    "MAIN",
+    "OAK",
+    "PINE",
+    "MAPLE",
+    "CEDAR",
+    "ELM",
+    "WASHINGTON",
+    "LAKE",
+    "HILL",
+    "PARK",
+    "WALNUT",
+    "SPRUCE",
+    "RIDGE",
+    "CHURCH",
+    "JEFFERSON",
+    "LINCOLN",
+    "MADISON",
+    "JACKSON",
+    "FRANKLIN",
+    "HIGHLAND",
+    "SUNSET",
+    "RIVER",
+    "MILL",
+    "CENTER",
+    "FOREST",
+    "MEADOW",
+    "DOGWOOD",
+    "HICKORY",
+    "WILLOW",
+    "CHERRY",
+    "1ST",
+    "2ND",
+    "3RD",
+    "4TH",
+    "5TH",
+    "6TH",
+    "7TH",
+    "8TH",
+    "9TH",
+    "10TH",
+    "MARKET",
+    "COLLEGE",
+    "PRAIRIE",
+    "BROADWAY",
+    "MULBERRY",
+    "SYCAMORE",
+    "CHESTNUT",
+    "POPLAR",
+    "LAUREL",
+    "BIRCH",
+)
 STREET_SUFFIXES = ("ST", "AVE", "RD", "DR", "LN", "BLVD", "CT", "WAY", "PL", "CIR")
-BUSINESS_PREFIXES = ("PRAIRIE", "HEARTLAND", "SUMMIT", "RED RIVER", "LONE STAR", "GATEWAY", "FRONTIER", "PIONEER",
-                     "CENTRAL", "MIDWEST", "GREAT PLAINS", "OZARK", "SOONER", "SUNFLOWER", "BLUE STEM", "CROSSROADS")
-INDUSTRIES = ("CONSTRUCTION", "PLUMBING", "ELECTRIC", "FOODS", "LOGISTICS", "MANUFACTURING", "HEALTH SERVICES",
-              "STAFFING", "RETAIL", "MOTORS", "FARMS", "DENTAL", "TRUCKING", "ROOFING", "LANDSCAPING", "SOFTWARE",
-              "HOSPITALITY", "CLEANING", "AUTO REPAIR", "PHARMACY", "HOME CARE", "MACHINE WORKS")
+BUSINESS_PREFIXES = (
+    "PRAIRIE",
+    "HEARTLAND",
+    "SUMMIT",
+    "RED RIVER",
+    "LONE STAR",
+    "GATEWAY",
+    "FRONTIER",
+    "PIONEER",
+    "CENTRAL",
+    "MIDWEST",
+    "GREAT PLAINS",
+    "OZARK",
+    "SOONER",
+    "SUNFLOWER",
+    "BLUE STEM",
+    "CROSSROADS",
+)
+INDUSTRIES = (
+    "CONSTRUCTION",
+    "PLUMBING",
+    "ELECTRIC",
+    "FOODS",
+    "LOGISTICS",
+    "MANUFACTURING",
+    "HEALTH SERVICES",
+    "STAFFING",
+    "RETAIL",
+    "MOTORS",
+    "FARMS",
+    "DENTAL",
+    "TRUCKING",
+    "ROOFING",
+    "LANDSCAPING",
+    "SOFTWARE",
+    "HOSPITALITY",
+    "CLEANING",
+    "AUTO REPAIR",
+    "PHARMACY",
+    "HOME CARE",
+    "MACHINE WORKS",
+)
 BUSINESS_SUFFIXES = ("INC", "LLC", "CO", "CORP", "LP")
-BANK_KINDS = ("FIRST NATIONAL BANK", "COMMUNITY BANK", "STATE BANK", "SAVINGS BANK", "FEDERAL CREDIT UNION",
-              "BANK AND TRUST")
+BANK_KINDS = (
+    "FIRST NATIONAL BANK",
+    "COMMUNITY BANK",
+    "STATE BANK",
+    "SAVINGS BANK",
+    "FEDERAL CREDIT UNION",
+    "BANK AND TRUST",
+)
 INSURER_KINDS = ("MUTUAL INSURANCE CO", "CASUALTY CO", "LIFE INSURANCE CO", "INDEMNITY CO", "AUTO INSURANCE CO")
 # Employer Identification Number prefixes the IRS assigns (campus / internet prefixes).
-EIN_PREFIXES = tuple(list(range(10, 17)) + list(range(20, 28)) + list(range(30, 40)) + list(range(41, 49))
-                     + list(range(50, 69)) + list(range(71, 78)) + list(range(80, 89)) + list(range(90, 96)) + [98, 99])
+EIN_PREFIXES = tuple(
+    list(range(10, 17))
+    + list(range(20, 28))
+    + list(range(30, 40))
+    + list(range(41, 49))
+    + list(range(50, 69))
+    + list(range(71, 78))
+    + list(range(80, 89))
+    + list(range(90, 96))
+    + [98, 99]
+)
 
 
 def pick(values: tuple[str, ...] | list[str], idx: np.ndarray) -> pl.Series:

@@ -1,18 +1,19 @@
 """Test helpers: valid and invalid values for any layout field, and records built from them."""
+
 from __future__ import annotations
 
 import re
-from functools import cache
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import polars as pl
 from hypothesis import find, settings
 from hypothesis import strategies as st
 
-from pipeline.layouts import Field, Layout, Record
-from pipeline.writer import render_records
+from pipeline.files.layouts import Field, Layout, Record
+from pipeline.files.writer import render_records
 
 ROOT = Path(__file__).resolve().parent.parent
 FPLS = [sys.executable, "-m", "pipeline.cli"]
@@ -21,14 +22,22 @@ TYPE_BREAKERS = {"alpha": "A1B", "alnum": "abc", "numeric": "12X", "amount": "1X
 
 
 def _type_ok(f: Field, value: str) -> bool:
-    pattern = {"alpha": r"^[A-Z \-]*$", "alnum": r"^[\x20-\x60\x7B-\x7E]*$", "numeric": r"^\d+$",
-               "amount": r"^\d+$", "date": r"^(19|20)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d)$"}.get(f.type, r".*")
+    pattern = {
+        "alpha": r"^[A-Z \-]*$",
+        "alnum": r"^[\x20-\x60\x7B-\x7E]*$",
+        "numeric": r"^\d+$",
+        "amount": r"^\d+$",
+        "date": r"^(19|20)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d)$",
+    }.get(f.type, r".*")
     return bool(re.match(pattern, value)) and (not f.values or value in f.values)
 
 
 def _fits(f: Field, value: str) -> bool:
-    return (not f.length or len(value) <= f.length) and _type_ok(f, value) and \
-        (not f.pattern or re.search(f.pattern, value) is not None)
+    return (
+        (not f.length or len(value) <= f.length)
+        and _type_ok(f, value)
+        and (not f.pattern or re.search(f.pattern, value) is not None)
+    )
 
 
 @cache
@@ -42,8 +51,11 @@ def valid_value(f: Field) -> str:
                 if value.strip() and _fits(f, value):
                     return value
     if f.pattern:  # let hypothesis find the simplest string of the pattern that also fits type and length
-        return find(st.from_regex(f.pattern, fullmatch=True), lambda v: bool(v.strip()) and _fits(f, v),
-                    settings=settings(database=None, max_examples=2000))
+        return find(
+            st.from_regex(f.pattern, fullmatch=True),
+            lambda v: bool(v.strip()) and _fits(f, v),
+            settings=settings(database=None, max_examples=2000),
+        )
     raise AssertionError(f"no valid sample value for field {f.name} pattern {f.pattern!r}")
 
 
@@ -52,7 +64,9 @@ def pattern_breaker(f: Field) -> str | None:
     width = f.length or 9
     for value in ["1", "A", "0" * width, "9" * width, "A" * width, "1" * max(1, width - 1), "00"]:
         value = value[:width]
-        written = value.rjust(width, "0") if f.length and f.type in {"numeric", "amount"} else value  # writer zero-fills
+        written = (
+            value.rjust(width, "0") if f.length and f.type in {"numeric", "amount"} else value
+        )  # writer zero-fills
         if _type_ok(f, value) and re.search(f.pattern, written) is None:
             return value
     return None
@@ -74,10 +88,14 @@ def control_values(layout: Layout, record: Record, data_rows: list[tuple[str, di
     for c in layout.controls:
         if c.record != record.id:
             continue
-        rows = [row for rid, row in data_rows if rid in ({c.sum_record} if c.sum_record else set(c.count))
-                and all(row.get(k) == v for k, v in c.where)]
-        values[c.field] = str(sum(int(v) for row in rows if (v := row.get(c.sum_field, "")).isdigit())
-                              if c.sum_record else len(rows))
+        rows = [
+            row
+            for rid, row in data_rows
+            if rid in ({c.sum_record} if c.sum_record else set(c.count)) and all(row.get(k) == v for k, v in c.where)
+        ]
+        values[c.field] = str(
+            sum(int(v) for row in rows if (v := row.get(c.sum_field, "")).isdigit()) if c.sum_record else len(rows)
+        )
     return values
 
 

@@ -9,6 +9,7 @@ Noise per copied record ("realistic" defaults, each independent): first-name typ
 typo, surname change, first/last swap, DOB digit typo, DOB day-month swap, DOB year ±1, DOB missing,
 SSN digit typo, SSN transposition, SSN missing, a move (new street, city, ZIP), middle name dropped.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ class Noise:
 
 def _zipf_choice(rng: np.random.Generator, pool: np.ndarray, n: int, a: float = 1.0) -> np.ndarray:
     ranks = np.arange(1, len(pool) + 1, dtype=np.float64)
-    p = ranks ** -a
+    p = ranks**-a
     return pool[rng.choice(len(pool), size=n, p=p / p.sum())]
 
 
@@ -81,21 +82,25 @@ def base_people(n: int, rng: np.random.Generator) -> pl.DataFrame:
     ssn = area * 1_000_000 + rng.integers(1, 100, size=n) * 10_000 + rng.integers(1, 10_000, size=n)
     dob = np.datetime64("1940-01-01") + rng.integers(0, 65 * 365, size=n).astype("timedelta64[D]")
     sex = rng.choice(np.array(["M", "F"]), size=n)
-    return pl.DataFrame({
-        "pid": np.arange(n),
-        "ssn": pl.Series(ssn).cast(pl.Utf8).str.zfill(9),
-        "first_name": _zipf_choice(rng, first_pool, n, 0.9),
-        "middle_name": _zipf_choice(rng, first_pool, n, 0.9),
-        "last_name": _zipf_choice(rng, last_pool, n, 0.8),
-        "dob": pl.Series(dob).cast(pl.Date),
-        "sex": sex,
-        "street": pl.Series(rng.integers(1, 9999, size=n)).cast(pl.Utf8) + " "
-        + pl.Series(streets[rng.integers(0, len(streets), size=n)]) + " "
-        + pl.Series(rng.choice(np.array(STREET_TYPES), size=n)),
-        "city": zip_city[zi],
-        "state": rng.choice(np.array(["KS", "MO", "OK", "TX", "CA", "NY"]), size=n),
-        "zip": pl.Series(zips[zi]).cast(pl.Utf8).str.zfill(5),
-    })
+    return pl.DataFrame(
+        {
+            "pid": np.arange(n),
+            "ssn": pl.Series(ssn).cast(pl.Utf8).str.zfill(9),
+            "first_name": _zipf_choice(rng, first_pool, n, 0.9),
+            "middle_name": _zipf_choice(rng, first_pool, n, 0.9),
+            "last_name": _zipf_choice(rng, last_pool, n, 0.8),
+            "dob": pl.Series(dob).cast(pl.Date),
+            "sex": sex,
+            "street": pl.Series(rng.integers(1, 9999, size=n)).cast(pl.Utf8)
+            + " "
+            + pl.Series(streets[rng.integers(0, len(streets), size=n)])
+            + " "
+            + pl.Series(rng.choice(np.array(STREET_TYPES), size=n)),
+            "city": zip_city[zi],
+            "state": rng.choice(np.array(["KS", "MO", "OK", "TX", "CA", "NY"]), size=n),
+            "zip": pl.Series(zips[zi]).cast(pl.Utf8).str.zfill(5),
+        }
+    )
 
 
 def _typo(col: str, mask: np.ndarray, rng: np.random.Generator) -> pl.Expr:
@@ -134,14 +139,18 @@ def noisy_copy(people: pl.DataFrame, rng: np.random.Generator, noise: Noise) -> 
     groups = nickname_groups()
     nick_map = (
         groups.filter(pl.col("name") != pl.col("group"))
-        .group_by("group").agg(pl.col("name").first()).rename({"group": "first_name", "name": "_nick"})
+        .group_by("group")
+        .agg(pl.col("name").first())
+        .rename({"group": "first_name", "name": "_nick"})
     )
     del nick
     out = people.with_columns(pl.col("dob").dt.strftime("%Y%m%d").alias("dob"))
     out = out.join(nick_map, on="first_name", how="left", maintain_order="left")
     out = out.with_columns(
         pl.when(pl.lit(pl.Series(m["nickname"])) & pl.col("_nick").is_not_null())
-        .then(pl.col("_nick")).otherwise(pl.col("first_name")).alias("first_name")
+        .then(pl.col("_nick"))
+        .otherwise(pl.col("first_name"))
+        .alias("first_name")
     ).drop("_nick")
     new_last = people["last_name"].sample(n, with_replacement=True, seed=int(rng.integers(1 << 30)))
     out = out.with_columns(
@@ -150,23 +159,35 @@ def noisy_copy(people: pl.DataFrame, rng: np.random.Generator, noise: Noise) -> 
         _digit_typo("dob", m["dob_typo"], rng, 8),
         _digit_typo("ssn", m["ssn_typo"], rng, 9),
     ).with_columns(
-        pl.when(pl.lit(pl.Series(m["last_change"])) & (pl.col("sex") == "F")).then(pl.lit(new_last))
-        .otherwise(pl.col("last_name")).alias("last_name"),
+        pl.when(pl.lit(pl.Series(m["last_change"])) & (pl.col("sex") == "F"))
+        .then(pl.lit(new_last))
+        .otherwise(pl.col("last_name"))
+        .alias("last_name"),
         _swap_digits("ssn", m["ssn_swap"], rng, 9),
         pl.when(pl.lit(pl.Series(m["dob_swap"])))
         .then(pl.col("dob").str.slice(0, 4) + pl.col("dob").str.slice(6, 2) + pl.col("dob").str.slice(4, 2))
         .when(pl.lit(pl.Series(m["dob_year"])))
         .then((pl.col("dob").str.slice(0, 4).cast(pl.Int32) + 1).cast(pl.Utf8) + pl.col("dob").str.slice(4))
-        .otherwise(pl.col("dob")).alias("dob"),
+        .otherwise(pl.col("dob"))
+        .alias("dob"),
     )
     moved = people.sample(n, with_replacement=True, seed=int(rng.integers(1 << 30)))
     mv = pl.lit(pl.Series(m["moved"]))
     out = out.with_columns(
-        pl.when(pl.lit(pl.Series(m["swap_names"]))).then(pl.col("last_name")).otherwise(pl.col("first_name")).alias("first_name"),
-        pl.when(pl.lit(pl.Series(m["swap_names"]))).then(pl.col("first_name")).otherwise(pl.col("last_name")).alias("last_name"),
+        pl.when(pl.lit(pl.Series(m["swap_names"])))
+        .then(pl.col("last_name"))
+        .otherwise(pl.col("first_name"))
+        .alias("first_name"),
+        pl.when(pl.lit(pl.Series(m["swap_names"])))
+        .then(pl.col("first_name"))
+        .otherwise(pl.col("last_name"))
+        .alias("last_name"),
         pl.when(pl.lit(pl.Series(m["dob_missing"]))).then(None).otherwise(pl.col("dob")).alias("dob"),
         pl.when(pl.lit(pl.Series(m["ssn_missing"]))).then(None).otherwise(pl.col("ssn")).alias("ssn"),
-        pl.when(pl.lit(pl.Series(m["middle_missing"]))).then(None).otherwise(pl.col("middle_name")).alias("middle_name"),
+        pl.when(pl.lit(pl.Series(m["middle_missing"])))
+        .then(None)
+        .otherwise(pl.col("middle_name"))
+        .alias("middle_name"),
         *[pl.when(mv).then(pl.lit(moved[c])).otherwise(pl.col(c)).alias(c) for c in ("street", "city", "zip")],
     )
     return out

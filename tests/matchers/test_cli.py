@@ -1,4 +1,5 @@
 """`fpls link` / `fpls verify-ssn` through the installed entry point."""
+
 import json
 import re
 import subprocess
@@ -32,7 +33,16 @@ def test_link_cli(tmp_path):
     matched = set(pairs.filter(pl.col("decision") == "match").select("left_id", "right_id").iter_rows())
     assert {("L1", "R1"), ("L3", "R3")} <= matched
     assert not any(r == "R5" for _, r in matched)
-    again = run("link", CASES / "left.csv", CASES / "right.csv", "--out", tmp_path / "p2.csv", "--params", params, "--one-to-one")
+    again = run(
+        "link",
+        CASES / "left.csv",
+        CASES / "right.csv",
+        "--out",
+        tmp_path / "p2.csv",
+        "--params",
+        params,
+        "--one-to-one",
+    )
     assert again.returncode == 0, again.stderr
     assert "pairs=" in again.stdout
 
@@ -51,8 +61,17 @@ def test_link_bad_header(tmp_path):
 
 def test_verify_cli(tmp_path):
     out = tmp_path / "v.csv"
-    p = run("verify-ssn", CASES / "verify_persons.csv", "--out", out, "--master", CASES / "master.csv",
-            "--misidentified", CASES / "misidentified.csv", "--json")
+    p = run(
+        "verify-ssn",
+        CASES / "verify_persons.csv",
+        "--out",
+        out,
+        "--master",
+        CASES / "master.csv",
+        "--misidentified",
+        CASES / "misidentified.csv",
+        "--json",
+    )
     assert p.returncode == 0, p.stderr
     assert not FULL_SSN.search(p.stdout + p.stderr)
     summary = json.loads(p.stdout)

@@ -1,13 +1,16 @@
 """link(): accuracy on generated data, DESIGN §6 output contract and decision invariants."""
+
 import polars as pl
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from matchers.em import Parameters
-from matchers.evaluate import pair_metrics
 from matchers.link import OUTPUT_COLUMNS, link
 from matchers.scoring import decide
 from matchers.settings import load_settings
+from pipeline.evaluation.metrics import pair_metrics
 from tests.matchers.persongen import make_pair
 
 
@@ -64,8 +67,15 @@ def test_params_roundtrip_gives_same_pairs(with_ssn, tmp_path):
 
 
 @hsettings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4), st.floats(-5, 30)), min_size=1, max_size=30,
-                unique_by=lambda t: (t[0], t[1])), st.booleans())
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 4), st.integers(0, 4), st.floats(-5, 30)),
+        min_size=1,
+        max_size=30,
+        unique_by=lambda t: (t[0], t[1]),
+    ),
+    st.booleans(),
+)
 def test_decision_invariants(rows, one_to_one):
     frame = pl.DataFrame(rows, schema={"l": pl.UInt32, "r": pl.UInt32, "match_weight": pl.Float64}, orient="row")
     frame = frame.with_columns(match_probability=1 / (1 + (2 ** -pl.col("match_weight"))))
@@ -83,12 +93,22 @@ def test_decision_invariants(rows, one_to_one):
 
 
 def test_bad_rows_never_raise():
-    bad = pl.DataFrame({
-        "id": ["a", "a", "", "b", "c"], "ssn": ["12", None, None, None, "000000000"],
-        "first_name": ["Zoë", "x", "y", None, "Ann"], "middle_name": [None] * 5,
-        "last_name": ["Ünger", "x", "y", None, "Lee"], "dob": ["2000-02-30", "x", None, None, "19850708"],
-        "sex": [None] * 5, "street": [None] * 5, "city": [None] * 5, "state": [None] * 5, "zip": [None] * 5,
-    }, schema_overrides={c: pl.Utf8 for c in ("middle_name", "sex", "street", "city", "state", "zip")})
+    bad = pl.DataFrame(
+        {
+            "id": ["a", "a", "", "b", "c"],
+            "ssn": ["12", None, None, None, "000000000"],
+            "first_name": ["Zoë", "x", "y", None, "Ann"],
+            "middle_name": [None] * 5,
+            "last_name": ["Ünger", "x", "y", None, "Lee"],
+            "dob": ["2000-02-30", "x", None, None, "19850708"],
+            "sex": [None] * 5,
+            "street": [None] * 5,
+            "city": [None] * 5,
+            "state": [None] * 5,
+            "zip": [None] * 5,
+        },
+        schema_overrides={c: pl.Utf8 for c in ("middle_name", "sex", "street", "city", "state", "zip")},
+    )
     pairs, result = link(bad, bad)
     issues = dict(result.issues.group_by("issue").len().iter_rows())
     assert issues["DUPLICATE_ID"] == 2 and issues["NO_ID"] == 2 and issues["ALL_BLANK"] == 2

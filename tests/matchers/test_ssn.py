@@ -1,7 +1,9 @@
 """Structural SSN rules: reason codes, ITIN ranges, variants."""
+
 import polars as pl
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from matchers.ssn import KNOWN_INVALID, ssn_reason_expr, ssn_variants
 
@@ -11,18 +13,34 @@ def reasons(values, issued=None):
     return frame.select(ssn_reason_expr("s", "d" if issued else None).alias("r"))["r"].to_list()
 
 
-@pytest.mark.parametrize("value,code", [
-    ("123-45-6789", "OK"), ("000123456", "AREA_000"), ("666123456", "AREA_666"), ("900123456", "AREA_9XX"),
-    ("912503456", "ITIN"), ("912933456", "AREA_9XX"), ("123006789", "GROUP_00"), ("123450000", "SERIAL_0000"),
-    ("078051120", "KNOWN_INVALID"), ("219099999", "KNOWN_INVALID"), ("987654325", "KNOWN_INVALID"),
-    ("12345", "FORMAT"), ("12345678A", "FORMAT"), (None, "MISSING"), ("  ", "MISSING"), ("772123456", "OK"),
-])
+@pytest.mark.parametrize(
+    "value,code",
+    [
+        ("123-45-6789", "OK"),
+        ("000123456", "AREA_000"),
+        ("666123456", "AREA_666"),
+        ("900123456", "AREA_9XX"),
+        ("912503456", "ITIN"),
+        ("912933456", "AREA_9XX"),
+        ("123006789", "GROUP_00"),
+        ("123450000", "SERIAL_0000"),
+        ("078051120", "KNOWN_INVALID"),
+        ("219099999", "KNOWN_INVALID"),
+        ("987654325", "KNOWN_INVALID"),
+        ("12345", "FORMAT"),
+        ("12345678A", "FORMAT"),
+        (None, "MISSING"),
+        ("  ", "MISSING"),
+        ("772123456", "OK"),
+    ],
+)
 def test_reason_codes(value, code):
     assert reasons([value]) == [code]
 
 
 def test_pre_2011_area_only_refused_with_issue_date():
     from datetime import date
+
     assert reasons(["772123456", "772123456"], [date(2010, 1, 1), date(2012, 1, 1)]) == ["UNISSUED_PRE_2011", "OK"]
 
 

@@ -1,4 +1,5 @@
 """Training and comparison details: stratified u sampling, deterministic training, new comparison levels."""
+
 import numpy as np
 import polars as pl
 

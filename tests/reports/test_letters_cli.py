@@ -1,4 +1,5 @@
 """ASAP letters (one per parent, enforcement actions listed) and the `fpls report` command."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,7 @@ from tests.support import FPLS, ROOT
 def test_one_letter_per_delinquent_parent_with_enforcement_actions(small):
     _, _, result = small
     ks = (Path(result.directory) / "KS_asap_letters.txt").read_text().split("\f\n")
-    assert len(ks) == 2                                   # KSM4 (two cases) and KSM5
+    assert len(ks) == 2  # KSM4 (two cases) and KSM5
     drew = next(t for t in ks if "KSM4" in t)
     assert "KSC2, KSC4" in drew and "$4,200.00" in drew and "***-**-4444" in drew
     for action in ("income withholding", "tax refund offset", "passport denial", "licenses", "credit reporting"):
@@ -24,16 +25,27 @@ def test_one_letter_per_delinquent_parent_with_enforcement_actions(small):
 
 def test_fpls_report_prints_the_index(tmp_path):
     build_small_store(tmp_path).close()
-    run = subprocess.run([*FPLS, "report", "--home", str(tmp_path)], capture_output=True, text=True, cwd=ROOT,
-                         timeout=120)
+    run = subprocess.run(
+        [*FPLS, "report", "--home", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert run.returncode == 0, run.stderr
     index = Path(run.stdout.strip())
     assert index == tmp_path / "reports" / "20260202-01" / "index.html" and index.is_file()
-    again = subprocess.run([*FPLS, "report", "--home", str(tmp_path), "--cycle", "20260105-01", "--json"],
-                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+    again = subprocess.run(
+        [*FPLS, "report", "--home", str(tmp_path), "--cycle", "20260105-01", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert again.returncode == 0, again.stderr
     payload = json.loads(again.stdout)
     assert payload["cycle_id"] == "20260105-01" and "KS.html" in payload["pages"]
-    missing = subprocess.run([*FPLS, "report", "--home", str(tmp_path), "--cycle", "19990101-01"],
-                             capture_output=True, text=True, cwd=ROOT, timeout=120)
+    missing = subprocess.run(
+        [*FPLS, "report", "--home", str(tmp_path), "--cycle", "19990101-01"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert missing.returncode == 66 and "no cycle" in missing.stderr

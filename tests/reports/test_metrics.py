@@ -1,4 +1,5 @@
 """The named queries: they parse, run, and give the numbers the small store was built to produce."""
+
 from __future__ import annotations
 
 import polars as pl
@@ -66,8 +67,13 @@ def test_income_profiles_and_segmentation(small):
     _, con, _ = small
     prof = metrics.run(con, "income_profiles", C2)
     classes = dict(zip(prof.get_column("member_id"), prof.get_column("stability_class")))
-    assert classes == {"KSM1": "steady", "KSM4": "irregular", "KSM5": "no_earnings",
-                       "MOM1": "no_earnings", "MOM3": "steady"}
+    assert classes == {
+        "KSM1": "steady",
+        "KSM4": "irregular",
+        "KSM5": "no_earnings",
+        "MOM1": "no_earnings",
+        "MOM3": "steady",
+    }
     alan = _row(prof, member_id="KSM1")
     assert (alan["quarters_with_earnings"], alan["avg_quarter_wage"], alan["employers_last_year"]) == (3, 5000.0, 1)
     seg = metrics.run(con, "segmentation", C2)

@@ -1,4 +1,5 @@
 """No full SSN anywhere in reports or letters; a state's report shows only that state's persons."""
+
 from __future__ import annotations
 
 import re
@@ -6,8 +7,10 @@ from pathlib import Path
 
 from tests.reports.storekit import SSNS
 
-PERSONS = {"KS": {"KSM1", "KSM2", "KSM3", "KSM4", "KSM5", "KSC1", "KSC2", "KSC3", "KSC4"},
-           "MO": {"MOM1", "MOM2", "MOM3", "MOC1", "MOC2"}}
+PERSONS = {
+    "KS": {"KSM1", "KSM2", "KSM3", "KSM4", "KSM5", "KSC1", "KSC2", "KSC3", "KSC4"},
+    "MO": {"MOM1", "MOM2", "MOM3", "MOC1", "MOC2"},
+}
 
 
 ALL_IDS = re.compile(r"\b(" + "|".join(sorted(set().union(*PERSONS.values()))) + r")\b")
@@ -30,8 +33,9 @@ def test_no_full_ssn_in_any_report_file(small):
     assert any(f.name.endswith("_asap_letters.txt") for f in files)
     for f in files:
         text = f.read_text()
-        digits = set(re.findall(r"(?<!\d)\d{9}(?!\d)", text)) | {a + b + c for a, b, c in
-                                                                  re.findall(r"(\d{3})-(\d{2})-(\d{4})", text)}
+        digits = set(re.findall(r"(?<!\d)\d{9}(?!\d)", text)) | {
+            a + b + c for a, b, c in re.findall(r"(\d{3})-(\d{2})-(\d{4})", text)
+        }
         assert not digits & ssns, f"full SSN in {f.name}"
 
 

@@ -1,5 +1,6 @@
 """Every number in a report is a cell of a named query: re-run a sample of them as plain SQL and compare
 with the CSV files and the HTML tables that were written."""
+
 from __future__ import annotations
 
 import html
@@ -13,9 +14,20 @@ from reports import metrics
 from reports.render import cell_text
 from tests.reports.storekit import C2
 
-SAMPLE = ["fcr_registrations", "ssn_validity_mix", "ndnh_matches", "locate_hit_rate", "reject_rates",
-          "rejects_by_code", "trends", "asap_summary", "asap_worklist", "payment_alerts", "segmentation",
-          "income_profiles"]
+SAMPLE = [
+    "fcr_registrations",
+    "ssn_validity_mix",
+    "ndnh_matches",
+    "locate_hit_rate",
+    "reject_rates",
+    "rejects_by_code",
+    "trends",
+    "asap_summary",
+    "asap_worklist",
+    "payment_alerts",
+    "segmentation",
+    "income_profiles",
+]
 
 
 def _rerun(con, name: str, state: str) -> pl.DataFrame:
@@ -50,7 +62,9 @@ def test_state_numbers_match_the_store(small, name, state):
     assert len(cells) == min(expected.height, len(cells)) and (len(cells) > 0) == (expected.height > 0)
 
 
-@pytest.mark.parametrize("name", ["fcr_registrations", "asap_summary", "segmentation", "reject_rates", "locate_hit_rate"])
+@pytest.mark.parametrize(
+    "name", ["fcr_registrations", "asap_summary", "segmentation", "reject_rates", "locate_hit_rate"]
+)
 def test_national_numbers_match_the_store(small, name):
     home, con, result = small
     expected = metrics.mask_pii(pl.from_arrow(con.sql(metrics.sql_text(name, C2)).to_arrow_table()))

@@ -1,4 +1,5 @@
 """The generator's contract: deterministic, validates except where it says so, truth covers every record."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -9,14 +10,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from pipeline.cli import app
-from pipeline.layouts import load_all_layouts
-from pipeline.validate import validate_file
+from pipeline.cli.app import app
+from pipeline.files.layouts import load_all_layouts
+from pipeline.files.validate import validate_file
 from synth.home import generate
 
 REPO = Path(__file__).resolve().parents[2]
 INBOUND_TYPES = {name for name, lay in load_all_layouts().items() if lay.direction == "inbound"}
-DOCUMENT = "portal_document"      # EDE documents / state-plan attachments: opaque bytes, one truth row each
+DOCUMENT = "portal_document"  # EDE documents / state-plan attachments: opaque bytes, one truth row each
 
 
 def _files(home: Path) -> dict[str, bytes]:
@@ -63,12 +64,12 @@ def test_files_validate_except_the_deliberately_bad_records(sample_home: Path) -
     rejected_files = []
     for path in sorted(p for p in (sample_home / "inbound").rglob("*") if p.is_file() and p.suffix != ".done"):
         rows = truth.filter(pl.col("file") == path.name)
-        if rows.get_column("layout")[0] == DOCUMENT:                # not a layout file: named by its form
+        if rows.get_column("layout")[0] == DOCUMENT:  # not a layout file: named by its form
             assert rows.height == 1 and not rows.get_column("expect_reject").any()
             continue
         result = validate_file(path)
         assert result.layout == rows.get_column("layout")[0], path.name
-        assert result.records == rows.height, path.name            # truth has one row per line
+        assert result.records == rows.height, path.name  # truth has one row per line
         if result.file_status == "rejected":
             rejected_files.append(path.name)
             assert rows.get_column("expect_reject").all()
@@ -76,7 +77,7 @@ def test_files_validate_except_the_deliberately_bad_records(sample_home: Path) -
         expected = set(rows.filter("expect_reject").get_column("line").to_list())
         got = set(result.rejects.get_column("line").to_list())
         assert got == expected, (path.name, sorted(got ^ expected)[:5])
-    assert rejected_files == ["W4.SDNH-KS.20261102.002.dat"]      # the one file with a bad header
+    assert rejected_files == ["W4.SDNH-KS.20261102.002.dat"]  # the one file with a bad header
     bad = truth.filter(pl.col("expect_reject") & (pl.col("file") != "W4.SDNH-KS.20261102.002.dat"))
     assert bad.height >= 10 and bad.get_column("corruptions").list.len().min() >= 1
 
@@ -87,15 +88,40 @@ def test_truth_names_true_persons_and_realistic_noise(sample_home: Path) -> None
     persons = pl.read_parquet(sample_home / "truth_persons.parquet")
     assert data.get_column("person_id").is_in(persons.get_column("person_id").implode()).all()
     tags = set(data.get_column("corruptions").explode().drop_nulls().str.replace(r":.*", "").unique())
-    for tag in ("nickname", "middle_missing", "typo_first", "typo_last", "ssn_one_digit", "ssn_missing",
-                "dob_missing", "claim_without_ssn", "stale_address", "invalid"):
+    for tag in (
+        "nickname",
+        "middle_missing",
+        "typo_first",
+        "typo_last",
+        "ssn_one_digit",
+        "ssn_missing",
+        "dob_missing",
+        "claim_without_ssn",
+        "stale_address",
+        "invalid",
+    ):
         assert tag in tags, tag
 
 
 def test_cli_generate_and_usage_errors(tmp_path: Path) -> None:
     runner = CliRunner()
-    ok = runner.invoke(app, ["generate", "--persons", "300", "--states", "OK", "--seed", "1", "--as-of", "2026-01-05",
-                             "--out", str(tmp_path / "h"), "--json"])
+    ok = runner.invoke(
+        app,
+        [
+            "generate",
+            "--persons",
+            "300",
+            "--states",
+            "OK",
+            "--seed",
+            "1",
+            "--as-of",
+            "2026-01-05",
+            "--out",
+            str(tmp_path / "h"),
+            "--json",
+        ],
+    )
     assert ok.exit_code == 0, ok.output
     assert '"files"' in ok.stdout and (tmp_path / "h" / "truth.parquet").exists()
     bad = runner.invoke(app, ["generate", "--states", "XX", "--out", str(tmp_path / "x")])
@@ -115,6 +141,7 @@ def test_trailer_controls_agree(sample_home: Path, layout: str) -> None:
 def test_portal_documents_named_by_their_forms(sample_home: Path) -> None:
     """Every generated document is named (with its sha256) by an EDE manifest or state-plan form beside it."""
     import hashlib
+
     truth = pl.read_parquet(sample_home / "truth.parquet")
     docs = truth.filter(pl.col("layout") == DOCUMENT).get_column("path").to_list()
     assert docs
@@ -137,8 +164,13 @@ def test_eterminations_mostly_end_a_w4_spell_of_the_same_employer(sample_home: P
                 continue
             rows = truth.filter(pl.col("path") == path).sort("line")
             frame = frame.with_row_index("line", offset=2).with_columns(pl.col("line").cast(pl.Int64))
-            out.append(frame.join(rows.select("line", "person_id"), on="line").select("person_id", pl.col(fein).alias("fein"), *(
-                ["termination_reason"] if layout == "etermination" else [])))
+            out.append(
+                frame.join(rows.select("line", "person_id"), on="line").select(
+                    "person_id",
+                    pl.col(fein).alias("fein"),
+                    *(["termination_reason"] if layout == "etermination" else []),
+                )
+            )
         return pl.concat(out)
 
     et = records("etermination", "employer_fein")
@@ -152,8 +184,11 @@ def test_eterminations_mostly_end_a_w4_spell_of_the_same_employer(sample_home: P
         for line, pid in rows.iter_rows():
             rec = text[line - 1]
             pairs |= {(pid, fein) for fein in et.get_column("fein").unique().to_list() if fein and fein in rec}
-    paired = et.with_columns(pl.struct("person_id", "fein").map_elements(lambda r: (r["person_id"], r["fein"]) in pairs,
-                                                                         return_dtype=pl.Boolean).alias("pair"))
+    paired = et.with_columns(
+        pl.struct("person_id", "fein")
+        .map_elements(lambda r: (r["person_id"], r["fein"]) in pairs, return_dtype=pl.Boolean)
+        .alias("pair")
+    )
     t = paired.filter(pl.col("termination_reason") == "T")
     assert t.height >= 10 and t.get_column("pair").mean() > 0.6
     assert not paired.filter(pl.col("termination_reason") == "N").get_column("pair").any()

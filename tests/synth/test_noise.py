@@ -1,4 +1,5 @@
 """Vectorised corruptions change exactly what their tag says."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -39,7 +40,8 @@ def test_one_digit_and_transposition_errors():
     diff = out.select(
         pl.col("corruptions"),
         pl.concat_list([(pl.col("ssn").str.slice(i, 1) != pl.col("ssn_rep").str.slice(i, 1)) for i in range(9)])
-        .list.sum().alias("n_diff"),
+        .list.sum()
+        .alias("n_diff"),
     )
     one = diff.filter(pl.col("corruptions").list.contains("ssn_one_digit"))
     two = diff.filter(pl.col("corruptions").list.contains("ssn_transposed"))
@@ -55,7 +57,10 @@ def test_typos_nicknames_and_swaps_are_tagged_only_when_they_change_something():
     typo = out.filter(pl.col("corruptions").list.eval(pl.element().str.starts_with("typo_last")).list.any())
     assert typo.height > 0.9 * out.height
     assert (typo.get_column("last_name") != typo.get_column("last")).all()
-    lengths = (typo.get_column("last_name").str.len_chars().cast(pl.Int64) - typo.get_column("last").str.len_chars().cast(pl.Int64)).abs()
+    lengths = (
+        typo.get_column("last_name").str.len_chars().cast(pl.Int64)
+        - typo.get_column("last").str.len_chars().cast(pl.Int64)
+    ).abs()
     assert (lengths <= 1).all() and typo.get_column("last_name").str.contains(r"^[A-Z\-]+$").all()
     nick = out.filter(pl.col("corruptions").list.contains("nickname"))
     assert nick.height > 0 and (nick.get_column("first_name") != nick.get_column("first")).all()

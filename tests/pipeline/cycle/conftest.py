@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,6 +33,7 @@ def run_home(home: Path, fault: str | None = None, as_of: str = AS_OF, *extra: s
 def read_store(home: Path):
     """A read-only connection to a home's store, closed afterwards."""
     from pipeline import store
+
     con = store.connect(home, read_only=True)
     try:
         yield con
@@ -43,6 +44,7 @@ def read_store(home: Path):
 def query_store(home: Path, sql: str, params: list | None = None):
     """One query over a home's store as a polars frame."""
     from pipeline import store
+
     with read_store(home) as con:
         return store.frame(con, sql, params)
 
@@ -50,6 +52,7 @@ def query_store(home: Path, sql: str, params: list | None = None):
 def dump_store(home: Path) -> dict:
     """Every store table as a polars frame (to compare two homes)."""
     from pipeline import store
+
     with read_store(home) as con:
         return store.dump_tables(con)
 

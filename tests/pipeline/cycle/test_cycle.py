@@ -1,4 +1,5 @@
 """End to end: a cycle over the builder home, through the CLI."""
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,9 @@ import polars as pl
 import pytest
 
 from pipeline import store
-from pipeline.decode import decode_file
-from pipeline.layouts import load_layout
-from pipeline.read import detect_layout
+from pipeline.files.decode import decode_file
+from pipeline.files.layouts import load_layout
+from pipeline.files.read import detect_layout
 from tests.pipeline.cycle.builder import build_home, put, ssa_file, w4_file
 from tests.pipeline.cycle.conftest import ROOT, fpls, run_home, tree_bytes
 
@@ -58,14 +59,14 @@ def test_fn_family_violence_and_locate(reference_home):
     ks = _records(reference_home / "outbound" / "KS" / CYCLE / f"FCRRESP.KS.{CYCLE}.dat", "FN")
     mo = _records(reference_home / "outbound" / "MO" / CYCLE / f"FCRRESP.MO.{CYCLE}.dat", "FN")
     anna_ks = ks.filter(pl.col("member_id") == "KSM1")
-    assert anna_ks.height == 2 and set(anna_ks["data_withheld"]) == {"Y"}          # MO flagged FV
+    assert anna_ks.height == 2 and set(anna_ks["data_withheld"]) == {"Y"}  # MO flagged FV
     assert anna_ks["employer_name"].is_null().all() and anna_ks["address_line_1"].is_null().all()
     anna_mo = mo.filter(pl.col("member_id") == "MOM1")
-    assert anna_mo["employer_name"].to_list() == ["ACME WIDGETS", "ACME WIDGETS"]   # its own FV flag
+    assert anna_mo["employer_name"].to_list() == ["ACME WIDGETS", "ACME WIDGETS"]  # its own FV flag
     assert set(ks["agency_code"]) == {"H97", "H98", "H99"} and set(ks["name_indicator"]) == {"1"}
     peter = mo.filter(pl.col("member_id") == "MOM2")
     assert peter.select("match_type", "agency_code").row(0) == ("L", "H01")
-    assert not ks.filter(pl.col("ssn") == "555443333").height                     # unverified never matched
+    assert not ks.filter(pl.col("ssn") == "555443333").height  # unverified never matched
 
 
 def test_r4_and_ack(reference_home):
@@ -98,8 +99,11 @@ def test_every_outbound_file_decodes_and_is_0640(reference_home):
 
 def test_originals_kept_byte_for_byte(reference_home, tmp_path):
     fresh = build_home(tmp_path / "fresh")
-    originals = {str(p.relative_to(fresh / "inbound")): p.read_bytes()
-                 for p in (fresh / "inbound").rglob("*") if p.is_file() and not p.name.endswith(".done")}
+    originals = {
+        str(p.relative_to(fresh / "inbound")): p.read_bytes()
+        for p in (fresh / "inbound").rglob("*")
+        if p.is_file() and not p.name.endswith(".done")
+    }
     kept = {}
     for area in ("archive", "quarantine"):
         for p in (reference_home / area / CYCLE).rglob("*"):
@@ -154,12 +158,13 @@ def test_second_cycle_holds_and_never_twice(tmp_path):
     resp = home / "outbound" / "KS" / "20261103-01" / "FCRRESP.KS.20261103-01.dat"
     fs = _records(resp, "FS")
     assert fs.select("member_id", "ack_code", "ssn_validity_code").rows() == [("KSM4", "AAAAA", "V")]
-    assert _records(resp, "FN").height == 0                                        # same facts: never twice
+    assert _records(resp, "FN").height == 0  # same facts: never twice
     assert not (home / "outbound" / "MO" / "20261103-01").exists()
 
 
 def test_lock_busy(tmp_path):
     import fcntl
+
     home = build_home(tmp_path / "h", bad=False)
     fd = os.open(home / "fpls.lock", os.O_RDWR | os.O_CREAT)
     fcntl.flock(fd, fcntl.LOCK_EX)

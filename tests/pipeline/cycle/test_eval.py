@@ -1,4 +1,5 @@
 """`fpls eval` on the committed sample home: every source present, metrics consistent with their counts."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Restart: SIGKILL `fpls run` at several points, rerun, compare with an uninterrupted run."""
+
 from __future__ import annotations
 
 import signal
@@ -12,8 +13,9 @@ from tests.pipeline.cycle.conftest import dump_store, run_home, tree_bytes
 AREAS = ("outbound", "archive", "quarantine", "inbound")
 
 
-@pytest.mark.parametrize("fault", ["claim:3", "load:2", "load:7", "fcr:1", "ndnh:1", "outbound:2", "outbound:5",
-                                   "archive:3"])
+@pytest.mark.parametrize(
+    "fault", ["claim:3", "load:2", "load:7", "fcr:1", "ndnh:1", "outbound:2", "outbound:5", "archive:3"]
+)
 def test_killed_then_rerun_equals_uninterrupted(reference_home, tmp_path, fault):
     home = build_home(tmp_path / "home")
     killed = run_home(home, fault)

@@ -1,6 +1,7 @@
-"""Drive the portal stage functions the way the cycle will once the lead wires them (see pipeline/portal.py):
+"""Drive the portal stage functions the way the cycle will once the lead wires them (see pipeline/portal/run.py):
 claim files into work/<cycle>/<ST>/, ledger documents with load_attachment, validate + stage forms with
 load_portal_file (one transaction per file, ledger row + rejects), then run_portal."""
+
 from __future__ import annotations
 
 import hashlib
@@ -10,11 +11,22 @@ from datetime import date
 from pathlib import Path
 
 from pipeline import store
-from pipeline.load import FileOutcome, LoadContext, _apply_validation, _record_ledger, next_file_id
-from pipeline.layouts import load_layout
-from pipeline.portal import PORTAL_LAYOUTS, load_attachment, load_portal_file, run_portal
-from pipeline.read import detect_layout
-from pipeline.validate import validate_file
+from pipeline.cycle.load import (
+    FileOutcome,
+    LoadContext,
+    _apply_validation,
+    _record_ledger,
+    next_file_id,
+)
+from pipeline.files.layouts import load_layout
+from pipeline.files.read import detect_layout
+from pipeline.files.validate import validate_file
+from pipeline.portal.run import (
+    PORTAL_LAYOUTS,
+    load_attachment,
+    load_portal_file,
+    run_portal,
+)
 
 STATES = ("KS", "MO", "OK")
 
@@ -34,6 +46,7 @@ def _sink(con, outcome, layout, cycle_id):
         if layout.trailer_record and record_id == layout.trailer_record.id:
             return
         load_portal_file(con, layout.name, record_id, frame, outcome.file_id, cycle_id, outcome.submitter)
+
     return sink
 
 

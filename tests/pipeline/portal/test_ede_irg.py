@@ -1,12 +1,20 @@
 """EDE documents delivered byte-identical with receipts; IRG versions, show/export, irg_address."""
+
 from __future__ import annotations
 
 from datetime import date
 
 import polars as pl
 
-from pipeline import ede, irg
-from tests.pipeline.portal.harness import csv, home_with_store, manifest, receipt, run, sha
+from pipeline.portal import ede, irg
+from tests.pipeline.portal.harness import (
+    csv,
+    home_with_store,
+    manifest,
+    receipt,
+    run,
+    sha,
+)
 
 EDE_HEADER = "recipient_state,case_id,document_type,exchange_type,request_ref,document_file,document_sha256,note"
 IRG_HEADER = "profile_section,item_kind,name,address_line_1,address_line_2,city,addr_state,zip,phone,email,text"
@@ -16,14 +24,17 @@ AS_OF = date(2026, 11, 2)
 
 def test_ede_request_response_delivered_byte_identical(tmp_path):
     con = home_with_store(tmp_path)
-    request = csv(EDE_HEADER, f"MO,KS0001,ORDER,REQUEST,,,,PLEASE SEND THE ORDER")
+    request = csv(EDE_HEADER, "MO,KS0001,ORDER,REQUEST,,,,PLEASE SEND THE ORDER")
     cyc1, res1, _ = run(con, tmp_path, AS_OF, {"KS": {"EDE1.csv": request}})
     assert (res1.ede_delivered, res1.ede_rejected) == (1, 0)
-    assert ede.listing(con, "MO")["exchange_id"].to_list() == ["EDE-000001"]       # MO must answer
-    assert ede.listing(con, "OK").is_empty()                                       # OK sees nothing
-    response = csv(EDE_HEADER, f"KS,KS0001,ORDER,RESPONSE,EDE-000001,ORDER.PDF,{sha(PDF).upper()},",
-                   f"KS,KS0001,ORDER,RESPONSE,EDE-000099,ORDER.PDF,{sha(PDF).upper()},",
-                   f"OK,KS0001,NOTICE,UNSOLICITED,,ORDER.PDF,{'0' * 64},")
+    assert ede.listing(con, "MO")["exchange_id"].to_list() == ["EDE-000001"]  # MO must answer
+    assert ede.listing(con, "OK").is_empty()  # OK sees nothing
+    response = csv(
+        EDE_HEADER,
+        f"KS,KS0001,ORDER,RESPONSE,EDE-000001,ORDER.PDF,{sha(PDF).upper()},",
+        f"KS,KS0001,ORDER,RESPONSE,EDE-000099,ORDER.PDF,{sha(PDF).upper()},",
+        f"OK,KS0001,NOTICE,UNSOLICITED,,ORDER.PDF,{'0' * 64},",
+    )
     cyc2, res2, outs = run(con, tmp_path, date(2026, 11, 3), {"MO": {"EDE2.csv": response, "order.pdf": PDF}})
     assert {o.layout for o in outs} == {"ede_manifest_csv", "portal_document"}
     assert (res2.ede_delivered, res2.ede_rejected) == (1, 2)
@@ -34,17 +45,20 @@ def test_ede_request_response_delivered_byte_identical(tmp_path):
     sent = receipt(tmp_path, "MO", cyc2)
     assert sha(PDF) in sent and "EDE_BAD_REQUEST_REF" in sent and "SHA256_MISMATCH" in sent
     assert "EDE_RECEIVED" in receipt(tmp_path, "KS", cyc2)
-    assert not (tmp_path / "outbound" / "OK" / cyc2).exists()                      # nothing reached OK
+    assert not (tmp_path / "outbound" / "OK" / cyc2).exists()  # nothing reached OK
     assert ede.listing(con, "MO").is_empty() and ede.listing(con, "KS").is_empty()  # request answered
     log = con.execute("SELECT recipient, file_name FROM disclosures WHERE layout = 'ede_document'").fetchall()
     assert log == [("KS", delivered.name)]
 
 
 def _profile(city: str) -> bytes:
-    return csv(IRG_HEADER, f"ADDRESS,GENERAL,KS CSS,PO BOX 497,,TOPEKA,KS,66601,,,",
-               f"ADDRESS,ENFORCEMENT,KS INTERSTATE,PO BOX 758599,,{city},KS,66675,,,",
-               "CONTACT,QUICK,JANE ROE,,,,,,7855551234,JANE.ROE@KS.GOV,",
-               "POLICY,FEES,,,,,,,,,NO APPLICATION FEE FOR INTERSTATE CASES")
+    return csv(
+        IRG_HEADER,
+        "ADDRESS,GENERAL,KS CSS,PO BOX 497,,TOPEKA,KS,66601,,,",
+        f"ADDRESS,ENFORCEMENT,KS INTERSTATE,PO BOX 758599,,{city},KS,66675,,,",
+        "CONTACT,QUICK,JANE ROE,,,,,,7855551234,JANE.ROE@KS.GOV,",
+        "POLICY,FEES,,,,,,,,,NO APPLICATION FEE FOR INTERSTATE CASES",
+    )
 
 
 def test_irg_versions_show_export_and_address(tmp_path):
@@ -55,7 +69,7 @@ def test_irg_versions_show_export_and_address(tmp_path):
     assert irg.versions(con, "KS")["version"].to_list() == [1, 2]
     assert irg.profile(con, "KS", 1).filter(pl.col("item_kind") == "ENFORCEMENT")["city"].to_list() == ["TOPEKA"]
     assert irg_address_city(con, "ENFORCEMENT") == "WICHITA"
-    assert irg_address_city(con, "PATERNITY") == "TOPEKA"                            # falls back to GENERAL
+    assert irg_address_city(con, "PATERNITY") == "TOPEKA"  # falls back to GENERAL
     assert irg.irg_address(con, "MO", "GENERAL") is None
     assert irg.export_csv(con, "KS", tmp_path / "ks.csv") == 4
     bad = csv(IRG_HEADER, "ADDRESS,ENFORCEMENT,KS,PO BOX 1,,,KS,66675,,,")

@@ -1,5 +1,6 @@
 """DRA versions (byte-identical store + delivery), State Plan statuses, Self-Assessment copy-from-prior,
 A&V reporting window; golden receipts for accept and reject; QUICK + CLI isolation through subprocess."""
+
 from __future__ import annotations
 
 import json
@@ -8,10 +9,8 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
-import polars as pl
-
-from pipeline import submissions
-from pipeline.submissions import change_plan_status
+from pipeline.portal import submissions
+from pipeline.portal.submissions import change_plan_status
 from tests.pipeline.portal.harness import csv, home_with_store, receipt, run, sha
 from tests.support import FPLS, ROOT
 
@@ -47,11 +46,15 @@ def test_dra_versions_stored_and_delivered_byte_identical(tmp_path):
     assert (tmp_path / "portal/dra/KS/2025/v1/DRA2025.dat").read_bytes() == first
     assert (tmp_path / f"outbound/OCSE/{cyc2}/DRA.KS.2025.v2.DRA2025.dat").read_bytes() == second
     _golden("dra_accept.KS.csv", receipt(tmp_path, "KS", cyc2))
-    cyc3, res3, outs = run(con, tmp_path, date(2026, 11, 4), {"MO": {"DRA.dat": dra_bytes("KS", 2, declared=5)},
-                                                              "OK": {"DRA.dat": dra_bytes("KS", 1)}})
+    cyc3, res3, outs = run(
+        con,
+        tmp_path,
+        date(2026, 11, 4),
+        {"MO": {"DRA.dat": dra_bytes("KS", 2, declared=5)}, "OK": {"DRA.dat": dra_bytes("KS", 1)}},
+    )
     assert res3.dra_stored == 0
-    assert [o.status for o in outs] == ["rejected", "loaded"]          # MO: control mismatch → ACK says so
-    _golden("dra_reject.OK.csv", receipt(tmp_path, "OK", cyc3))        # OK: header names KS
+    assert [o.status for o in outs] == ["rejected", "loaded"]  # MO: control mismatch → ACK says so
+    _golden("dra_reject.OK.csv", receipt(tmp_path, "OK", cyc3))  # OK: header names KS
 
 
 def test_state_plan_statuses_and_operator_decision(tmp_path):
@@ -74,16 +77,22 @@ def test_state_plan_statuses_and_operator_decision(tmp_path):
 def test_self_assessment_copy_from_prior_and_av_window(tmp_path):
     con = home_with_store(tmp_path)
     run(con, tmp_path, date(2025, 11, 2), {"KS": {"SA.csv": csv(SA, "2024,CASE_CLOSURE,N,100,95,ALL GOOD")}})
-    cyc, _, _ = run(con, tmp_path, date(2026, 11, 2), {"KS": {"SA.csv": csv(SA, "2025,CASE_CLOSURE,Y,,,",
-                                                                            "2025,ENFORCEMENT,Y,,,")}})
+    cyc, _, _ = run(
+        con, tmp_path, date(2026, 11, 2), {"KS": {"SA.csv": csv(SA, "2025,CASE_CLOSURE,Y,,,", "2025,ENFORCEMENT,Y,,,")}}
+    )
     assert "SA_NO_PRIOR_YEAR" in receipt(tmp_path, "KS", cyc)
     cyc, _, _ = run(con, tmp_path, date(2026, 11, 3), {"KS": {"SA.csv": csv(SA, "2025,CASE_CLOSURE,Y,,,")}}, seq=1)
-    item = con.execute("SELECT data_json FROM submission_items WHERE kind = 'SELF_ASSESSMENT' AND period = '2025'").fetchone()
+    item = con.execute(
+        "SELECT data_json FROM submission_items WHERE kind = 'SELF_ASSESSMENT' AND period = '2025'"
+    ).fetchone()
     assert json.loads(item[0])["narrative"] == "ALL GOOD"
-    survey = csv(AV, "2026,FAMILY CENTER,GRANTEE,MEDIATION,10,6,4,2500000,STATE DETAILS",
-                 "2026,FAMILY CENTER,SUBGRANTEE,EDUCATION,3,3,4,100,")
+    survey = csv(
+        AV,
+        "2026,FAMILY CENTER,GRANTEE,MEDIATION,10,6,4,2500000,STATE DETAILS",
+        "2026,FAMILY CENTER,SUBGRANTEE,EDUCATION,3,3,4,100,",
+    )
     cyc, _, _ = run(con, tmp_path, date(2026, 12, 31), {"MO": {"AV.csv": survey}})
-    _golden("av_reject.MO.csv", receipt(tmp_path, "MO", cyc))            # window closed + AV_COUNTS on line 3
+    _golden("av_reject.MO.csv", receipt(tmp_path, "MO", cyc))  # window closed + AV_COUNTS on line 3
     ok = csv(AV, "2026,FAMILY CENTER,GRANTEE,MEDIATION,10,6,4,2500000,STATE DETAILS")
     cyc, _, _ = run(con, tmp_path, date(2026, 10, 1), {"MO": {"AV.csv": ok}}, seq=2)
     _golden("av_accept.MO.csv", receipt(tmp_path, "MO", cyc))
@@ -100,15 +109,15 @@ def test_quick_and_cli_isolation(tmp_path):
     con.execute("""INSERT INTO fcr_persons (state, case_id, member_id, participant_type, family_violence, ssn, verified_ssn,
         first_name, last_name, status) VALUES ('KS', 'KS0001', 'M1', 'NP', NULL, '123456789', '123456789', 'JOHN', 'DOE', 'active'),
         ('KS', 'KS0001', 'M2', 'CP', 'FV', '223456789', '223456789', 'MARY', 'DOE', 'active')""")
-    from reports.casefin import DDL
-    con.execute(DDL)
     con.execute("""INSERT INTO case_financial (state, case_id, member_id, case_type, monthly_obligation, arrears,
         last_payment_date, last_payment_amount, as_of_date, file_id, line_no) VALUES
         ('KS', 'KS0001', 'M1', 'N', 30000, 120000, '2026-09-15', 30000, '2026-09-30', 1, 2),
         ('KS', 'KS0001', 'M1', 'N', 30000, 90000, '2026-10-15', 30000, '2026-10-31', 2, 2)""")
     run(con, tmp_path, date(2026, 11, 2), {"KS": {"SA.csv": csv(SA, "2025,CASE_CLOSURE,N,10,9,FINE")}})
     con.close()
-    out = _fpls(tmp_path, "query", "case", "--state", "KS", "--case", "KS0001", "--as", "MO", "--as-of", "2026-11-05", "--json")
+    out = _fpls(
+        tmp_path, "query", "case", "--state", "KS", "--case", "KS0001", "--as", "MO", "--as-of", "2026-11-05", "--json"
+    )
     assert out.returncode == 0, out.stderr
     view = json.loads(out.stdout)
     assert view["financial"]["arrears_cents"] == 90000 and view["financial"]["payments_received_cents"] == 60000
@@ -124,6 +133,7 @@ def test_quick_and_cli_isolation(tmp_path):
     ks = _fpls(tmp_path, "submissions", "list", "--as", "KS", "--json")
     assert [s["kind"] for s in json.loads(ks.stdout)["submissions"]] == ["SELF_ASSESSMENT"]
     import duckdb
+
     db = duckdb.connect(str(tmp_path / "fpls.duckdb"), read_only=True)
     logged = db.execute("SELECT recipient, count(*) FROM disclosures WHERE layout = 'quick_case' GROUP BY 1").fetchall()
     queries = db.execute("SELECT querying_state, found FROM quick_queries ORDER BY seq").fetchall()

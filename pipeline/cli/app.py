@@ -1,0 +1,64 @@
+"""`fpls` entry point: assembles the commands each package registers (see pipeline/clikit.py)."""
+
+from __future__ import annotations
+
+import os
+from importlib import import_module
+
+import typer
+
+from pipeline.clikit import Exit
+from pipeline.store.encryption import StoreKeyError, StoreUnreadable
+
+app = typer.Typer(
+    name="fpls",
+    help="Batch file exchange and data matching for child-support enforcement.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals would print SSNs
+    add_completion=False,
+)
+
+# Each module exposes register(app). A package that has not landed yet is simply absent.
+COMMAND_MODULES = (
+    "pipeline.cli.files_commands",
+    "pipeline.cli.cycle_commands",
+    "matchers.cli",
+    "synth.cli",
+    "pipeline.cli.enforcement_commands",
+    "reports.cli",
+    "pipeline.cli.safeguard_commands",
+    "pipeline.cli.portal_commands",
+)
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(app)
+
+
+_register_all()
+
+
+HOME_UMASK = 0o027  # folders 0750, files 0640: no access for "other" on anything fpls creates
+
+
+def main() -> None:
+    os.umask(HOME_UMASK)
+    try:
+        app()
+    except StoreKeyError as exc:  # a configuration problem, not a crash: no traceback
+        typer.echo(f"fpls: {exc}", err=True)
+        raise SystemExit(int(Exit.CONFIG)) from None
+    except StoreUnreadable as exc:
+        typer.echo(f"fpls: {exc}", err=True)
+        raise SystemExit(int(Exit.IOERR)) from None
+
+
+if __name__ == "__main__":
+    main()

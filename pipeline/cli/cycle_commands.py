@@ -1,0 +1,150 @@
+"""`fpls run`, `fpls query person`, `fpls eval`: thin CLI over pipeline.cycle.run / query / cycle_eval."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from pipeline.clikit import (
+    Exit,
+    HomeOption,
+    JsonOption,
+    emit_json,
+    emit_query,
+    fail,
+    info,
+    read_store,
+)
+
+if TYPE_CHECKING:
+    from pipeline.cycle.run import CycleSummary
+# pipeline.cycle.run imports every stage (pandera, altair: seconds); `fpls run` imports it when it runs.
+
+AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Cycle date YYYY-MM-DD (reproducible runs).")]
+
+
+def _as_of(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        fail(f"--as-of must be YYYY-MM-DD, got {text!r}", Exit.USAGE)
+
+
+def print_summary(s: CycleSummary) -> None:
+    typer.echo(f"cycle {s.cycle_id} (as of {s.as_of}){' resumed' if s.resumed else ''}")
+    typer.echo(
+        f"{'partner':<16} {'files':>5} {'refused':>7} {'records':>10} {'rejected':>9} {'matches':>9} "
+        f"{'acks':>8} {'FN':>8} {'FT':>6}"
+    )
+    for r in s.partners:
+        typer.echo(
+            f"{r['partner']:<16} {r['files']:>5} {r['files_refused']:>7} {r['records']:>10} {r['rejected']:>9} "
+            f"{r['matches']:>9} {r['acks']:>8} {r['fn']:>8} {r['ft']:>6}"
+        )
+    refused = [f for f in s.files if f["status"] != "loaded"]
+    for f in refused:
+        typer.echo(f"  {f['status']:<9} {f['submitter']}/{f['file']}: {', '.join(f['codes'] or [])}")
+
+
+def run(
+    home: HomeOption,
+    as_of: AsOfOption = None,
+    watch_: Annotated[bool, typer.Option("--watch", help="Keep polling inbound/ and run cycles.")] = False,
+    json: JsonOption = False,
+) -> None:
+    """Run one cycle over everything ready in inbound/ (or resume an interrupted one)."""
+    from pipeline.cycle.run import POLL_SECONDS, CycleBusy, run_cycle, watch
+
+    day = _as_of(as_of)
+    show = (lambda s: emit_json(s.to_json())) if json else print_summary
+    try:
+        if watch_:
+            watch(home, day, POLL_SECONDS, show)
+            return
+        summary = run_cycle(home, day)
+    except CycleBusy as exc:
+        fail(str(exc), Exit.TEMPFAIL)
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+    except OSError as exc:
+        fail(f"I/O error: {exc}", Exit.IOERR)
+    if summary is None:
+        emit_json({"cycle": None, "message": "nothing ready in inbound/"}) if json else info(
+            "nothing ready in inbound/"
+        )
+        return
+    show(summary)
+
+
+query_app = typer.Typer(help="FCR queries.", no_args_is_help=True)
+
+
+@query_app.command("person")
+def query_person_cmd(
+    home: HomeOption,
+    ssn: Annotated[Optional[str], typer.Option("--ssn", help="SSN (9 digits).")] = None,
+    member: Annotated[Optional[str], typer.Option("--member", help="State member ID.")] = None,
+    name: Annotated[Optional[str], typer.Option("--name", help="'FIRST LAST' (with --dob).")] = None,
+    dob: Annotated[Optional[str], typer.Option("--dob", help="Date of birth YYYY-MM-DD.")] = None,
+    show_ssn: Annotated[bool, typer.Option("--show-ssn", help="Show full SSNs (audited use only).")] = False,
+    json: JsonOption = False,
+) -> None:
+    """A person's cases and roles in every state, SSN validity, deceased flag, latest NDNH employer."""
+    from pipeline.cycle.query import query_person
+
+    if not (ssn or member or name):
+        fail("give --ssn, --member or --name (with --dob)", Exit.USAGE)
+    rows = read_store(home, lambda con: query_person(con, ssn, member, name, _as_of(dob), show_ssn))
+    emit_query(
+        rows,
+        json,
+        "persons",
+        "no FCR person found",
+        lambda r: (
+            f"{r['state']} case {r['case_id']} ({r['case_type'] or '?'}) member {r['member_id']} "
+            f"{r['participant_type']}{' FV' if r['family_violence'] else ''} [{r['status']}] "
+            f"{r['first_name'] or ''} {r['last_name'] or ''} dob {r['dob']} ssn {r['ssn']} "
+            f"verified {r['verified_ssn'] or '-'} validity {r['validity_code'] or ' '}"
+            f"{' DECEASED ' + str(r['date_of_death']) if r['deceased'] else ''}"
+            f" employer {r['latest_employer'] or '-'}"
+        ),
+    )
+
+
+def eval_cmd(
+    home: HomeOption,
+    truth: Annotated[
+        Optional[Path], typer.Option("--truth", help="Truth parquet (default <home>/truth.parquet).")
+    ] = None,
+    json: JsonOption = False,
+) -> None:
+    """Precision / recall / F1 of the last cycle's SSN verification and NDNH locate matches."""
+    from pipeline.evaluation.cycle import evaluate
+
+    path = truth or home / "truth.parquet"
+    if not path.is_file():
+        fail(f"{path}: no truth file", Exit.NOINPUT)
+    try:
+        result = read_store(home, lambda con: evaluate(con, path))
+    except (LookupError, KeyError) as exc:
+        fail(str(exc), Exit.DATAERR)
+    if json:
+        emit_json(result)
+        return
+    typer.echo(f"cycle {result['cycle']}")
+    for name, m in result["sources"].items():
+        typer.echo(
+            f"  {name:<18} precision {m['precision']:.4f} recall {m['recall']:.4f} f1 {m['f1']:.4f} "
+            f"(tp {m['tp']} fp {m['fp']} fn {m['fn']})"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.add_typer(query_app, name="query")
+    app.command("eval")(eval_cmd)

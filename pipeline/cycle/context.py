@@ -1,0 +1,86 @@
+"""What every stage of one cycle shares: the store connection, the home, the cycle id and date, the
+structured log, and the SSA master prepared once for the FCR and NDNH stages."""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+from pipeline import store
+from pipeline.cycle.ssnverify import MasterRef
+from pipeline.safeguards.faults import checkpoint
+from pipeline.safeguards.masking import scrub_text
+
+T = TypeVar("T")
+
+
+class CycleLog:
+    """logs/<cycle>.jsonl: one JSON object per event, SSN-shaped text masked."""
+
+    def __init__(self, home: Path, cycle_id: str):
+        self.path = home / "logs" / f"{cycle_id}.jsonl"
+
+    def event(self, name: str, **data) -> None:
+        row = {"ts": datetime.now(UTC).isoformat(timespec="seconds"), "event": name, **data}
+        with self.path.open("a") as fh:
+            fh.write(scrub_text(json.dumps(row, default=str, sort_keys=True)) + "\n")
+
+
+@dataclass
+class StageRun:
+    """One stage's result as the summary shows it: seconds, CPU seconds, and the stage's own result."""
+
+    seconds: float
+    cpu_seconds: float
+    result: dict = field(default_factory=dict)
+
+
+@dataclass
+class CycleContext:
+    con: duckdb.DuckDBPyConnection
+    home: Path
+    cycle_id: str
+    as_of: date
+    log: CycleLog
+    poll_seconds: float = 1.0  # how long a file must be stable to be ready (without .done)
+    master: MasterRef | None = None  # prepared once, shared by the FCR and NDNH stages, then dropped
+
+    def __post_init__(self) -> None:
+        self.master = MasterRef(self.con)
+
+    def timed(self, name: str, stage: Callable[[CycleContext], T]) -> tuple[T, StageRun]:
+        """Run one stage; log its wall / CPU seconds, the process's peak RSS so far and its result."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        out = stage(self)
+        run = StageRun(round(time.perf_counter() - wall, 2), round(time.process_time() - cpu, 2), result_dict(out))
+        self.log.event(
+            "stage",
+            stage=name,
+            seconds=run.seconds,
+            cpu_seconds=run.cpu_seconds,
+            peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+            result=run.result,
+        )
+        return out, run
+
+    def committed(self, name: str, fn: Callable[[], T]) -> T | None:
+        """Run fn() and the stage marker in one transaction, unless the stage already committed (then None)."""
+        if store.stage_done(self.con, self.cycle_id, name):
+            return None
+        with store.transaction(self.con):
+            out = fn()
+            checkpoint(name)
+            store.mark_stage(self.con, self.cycle_id, name)
+        return out
+
+
+def result_dict(result: object) -> dict:
+    return asdict(result) if is_dataclass(result) else {}

@@ -1,0 +1,201 @@
+"""Outbound stage: per-recipient fixed-width files for one cycle, built from the store via the layouts.
+
+outbound/<recipient>/<cycle>/ gets FCRRESP.<ST>.<cycle>.dat (states), ACK.<submitter>.<cycle>.dat (every
+submitter that sent a file), R4.<submitter>.<cycle>.dat (W-4 submitters) and manifest.json (sha256 and
+record counts). Everything is derived from the store in a fixed order, so rewriting a cycle's files
+(after a crash) gives the same bytes. Files are written atomically with mode 0640.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipeline.files.delivery import write_file, write_manifest
+from pipeline.files.writer import Blocks
+from pipeline.safeguards.faults import checkpoint
+from pipeline.store import frame
+
+MAX_ERRORS_PER_FILE = 1000
+
+
+@dataclass
+class OutboundResult:
+    files: list[dict] = field(default_factory=list)
+
+    def count(self, recipient: str, record: str) -> int:
+        return sum(f["records"].get(record, 0) for f in self.files if f["recipient"] == recipient)
+
+
+def _fd(con, cycle: str, state: str) -> pl.DataFrame:
+    return frame(
+        con,
+        """SELECT * EXCLUDE (file_id) FROM ack_fd WHERE cycle_id = ? AND state = ?
+        ORDER BY file_id, source_line""",
+        [cycle, state],
+    )
+
+
+def _fs(con, cycle: str, state: str) -> pl.DataFrame:
+    return frame(
+        con,
+        """SELECT * EXCLUDE (file_id) FROM ack_fs WHERE cycle_id = ? AND state = ?
+        ORDER BY file_id NULLS LAST, source_line, case_id, member_id""",
+        [cycle, state],
+    )
+
+
+def _fn(con, cycle: str, state: str) -> pl.DataFrame:
+    hidden = (
+        "employer_fein",
+        "employer_name",
+        "employer_address_line_1",
+        "employer_address_line_2",
+        "employer_city",
+        "employer_state",
+        "employer_zip",
+        "address_line_1",
+        "address_line_2",
+        "city",
+        "zip",
+    )
+    masked = ", ".join(f"CASE WHEN m.data_withheld = 'Y' THEN NULL ELSE n.{c} END AS {c}" for c in hidden)
+    return frame(
+        con,
+        f"""SELECT m.match_type, m.state, m.source AS agency_code, m.name_indicator,
+            coalesce(n.first_name, p.first_name) AS first_name, coalesce(n.middle_name, p.middle_name) AS middle_name,
+            coalesce(n.last_name, p.last_name) AS last_name, coalesce(n.verified_ssn, p.verified_ssn) AS ssn,
+            m.case_id, m.member_id, p.participant_type, m.cycle_id, m.data_withheld, n.hire_date,
+            n.reporting_period, n.wage_amount, n.benefit_amount, {masked},
+            CASE WHEN m.data_withheld = 'Y' THEN NULL ELSE n.state END AS address_state, n.dob
+        FROM matches m LEFT JOIN ndnh n ON n.ndnh_id = m.ndnh_id
+        JOIN fcr_persons p ON p.state = m.state AND p.case_id = m.case_id AND p.member_id = m.member_id
+        WHERE m.cycle_id = ? AND m.state = ?
+        ORDER BY m.case_id, m.member_id, m.match_type, m.source, m.fact_key""",
+        [cycle, state],
+    )
+
+
+def _ft(con, cycle: str, state: str) -> pl.DataFrame:
+    return frame(
+        con,
+        """SELECT 'P' AS action_type, 'MA' AS response_code, * EXCLUDE (fact_key) FROM ft_out
+        WHERE cycle_id = ? AND state = ? ORDER BY case_id, member_id, matched_state, fact_key""",
+        [cycle, state],
+    )
+
+
+def fcr_blocks(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date, state: str) -> Blocks:
+    fd, fs, fn, ft = _fd(con, cycle, state), _fs(con, cycle, state), _fn(con, cycle, state), _ft(con, cycle, state)
+    header = pl.DataFrame({"recipient_state": [state], "date_stamp": [as_of], "cycle_id": [cycle]})
+    trailer = pl.DataFrame(
+        {"fd_count": [fd.height], "fs_count": [fs.height], "fn_count": [fn.height], "ft_count": [ft.height]}
+    )
+    return [("RH", header), ("FD", fd), ("FS", fs), ("FN", fn), ("FT", ft), ("RZ", trailer)]
+
+
+def ack_blocks(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date, submitter: str) -> Blocks:
+    files = frame(
+        con,
+        """SELECT row_number() OVER (ORDER BY file_id)::VARCHAR AS file_seq, file_id, file_name, sha256,
+            layout, CASE status WHEN 'loaded' THEN 'ACCEPTED' ELSE upper(status) END AS file_status, records, accepted, rejected, reason_codes[1] AS reason_code_1,
+            reason_codes[2] AS reason_code_2, reason_codes[3] AS reason_code_3,
+            (SELECT count(*) FROM rejects r WHERE r.file_id = l.file_id AND r.line > 0) AS error_count, cycle_id
+        FROM file_ledger l WHERE cycle_id = ? AND submitter = ? ORDER BY file_id""",
+        [cycle, submitter],
+    )
+    errs = frame(
+        con,
+        """SELECT f.file_seq, r.line::VARCHAR AS line, r.record_type, r.field, r.code, r.severity,
+            r.value, left(r.message, 150) AS message, ? AS cycle_id
+        FROM rejects r JOIN (SELECT unnest(?::INTEGER[]) AS file_id, unnest(?::VARCHAR[]) AS file_seq) f USING (file_id)
+        QUALIFY row_number() OVER (PARTITION BY r.file_id ORDER BY r.line, r.record_type, r.field, r.code) <= ?
+        ORDER BY r.file_id, r.line, r.record_type, r.field, r.code""",
+        [cycle, files["file_id"].to_list(), files["file_seq"].to_list(), MAX_ERRORS_PER_FILE],
+    )
+    header = pl.DataFrame({"submitter": [submitter], "date_stamp": [as_of], "cycle_id": [cycle]})
+    trailer = pl.DataFrame({"file_count": [files.height], "error_count": [errs.height]})
+    return [("AH", header), ("AF", files.drop("file_id")), ("AE", errs), ("AT", trailer)]
+
+
+def r4_blocks(con: duckdb.DuckDBPyConnection, cycle: str, submitter: str) -> Blocks:
+    rows = frame(
+        con,
+        """SELECT l.file_id, l.file_name, l.header_json, l.records AS received_count,
+            l.rejected AS rejected_count,
+            (SELECT count(*) FROM rejects r WHERE r.file_id = l.file_id AND r.severity = 'E') AS error_records_returned,
+            (SELECT count(*) FROM ndnh n WHERE n.file_id = l.file_id AND n.verification = 'V') AS posted_count,
+            (SELECT count(*) FROM ndnh n WHERE n.file_id = l.file_id AND n.verification = 'U') AS posted_unverified_count,
+            CASE l.status WHEN 'rejected' THEN 'BREJ' WHEN 'duplicate' THEN 'BDUP' END AS batch_error_code, l.cycle_id
+        FROM file_ledger l WHERE l.cycle_id = ? AND l.submitter = ? AND l.layout IN ('ndnh_w4', 'new_hire_csv')
+        ORDER BY l.file_id""",
+        [cycle, submitter],
+    )
+    if rows.is_empty():
+        return []
+    header_cols = [
+        "transmitter_state_fips",
+        "transmitter_agency_code",
+        "dod_code",
+        "version",
+        "date_stamp",
+        "batch_number",
+    ]
+    headers = pl.DataFrame(
+        [{k: json.loads(h or "{}").get(k) for k in header_cols} for h in rows["header_json"]],
+        schema={k: pl.Utf8 for k in header_cols},
+    )
+    headers = headers.with_columns(pl.col("date_stamp").str.replace_all("-", ""))
+    return [("R4", pl.concat([rows.drop("header_json", "file_id"), headers], how="horizontal"))]
+
+
+def _write(folder: Path, name: str, layout_name: str, blocks: Blocks, recipient: str) -> dict:
+    entry = write_file(folder, name, layout_name, blocks)
+    checkpoint("outbound")
+    return {"recipient": recipient, **entry}
+
+
+def _clean_temps(folder: Path) -> None:
+    for tmp in folder.glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+def write_outbound(con: duckdb.DuckDBPyConnection, home: Path, cycle: str, as_of: date) -> OutboundResult:
+    result = OutboundResult()
+    states = [
+        r[0]
+        for r in con.execute(
+            """SELECT DISTINCT state FROM (
+        SELECT state FROM ack_fd WHERE cycle_id = $1 UNION SELECT state FROM ack_fs WHERE cycle_id = $1
+        UNION SELECT state FROM matches WHERE cycle_id = $1 UNION SELECT state FROM ft_out WHERE cycle_id = $1)
+        ORDER BY 1""",
+            [cycle],
+        ).fetchall()
+    ]
+    submitters = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT submitter FROM file_ledger WHERE cycle_id = ? ORDER BY 1", [cycle]
+        ).fetchall()
+    ]
+    plan: dict[str, list[tuple[str, str, Blocks]]] = {}
+    for st in states:
+        plan.setdefault(st, []).append((f"FCRRESP.{st}.{cycle}.dat", "fcr_response", fcr_blocks(con, cycle, as_of, st)))
+    for sub in submitters:
+        plan.setdefault(sub, []).append((f"ACK.{sub}.{cycle}.dat", "ack", ack_blocks(con, cycle, as_of, sub)))
+        r4 = r4_blocks(con, cycle, sub)
+        if r4:
+            plan[sub].append((f"R4.{sub}.{cycle}.dat", "ndnh_w4_control", r4))
+    for recipient in sorted(plan):
+        folder = home / "outbound" / recipient / cycle
+        folder.mkdir(parents=True, exist_ok=True)
+        _clean_temps(folder)
+        entries = [_write(folder, name, layout, blocks, recipient) for name, layout, blocks in plan[recipient]]
+        write_manifest(folder, cycle, recipient, [{k: v for k, v in e.items() if k != "recipient"} for e in entries])
+        result.files.extend(entries)
+    return result

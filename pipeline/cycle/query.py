@@ -1,0 +1,67 @@
+"""FCR query (`fpls query person`): a person's cases and roles in every state, SSN validity, death,
+latest NDNH employer. SSNs are masked unless the caller asks for them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from pipeline.safeguards.masking import mask_ssn_expr
+from pipeline.store import frame
+
+SSN_COLUMNS = ("ssn", "verified_ssn")
+
+
+def _where(ssn: str | None, member: str | None, name: str | None, dob: date | None) -> tuple[str, list]:
+    if ssn:
+        return "(p.verified_ssn = ? OR p.ssn = ?)", [ssn, ssn]
+    if member:
+        return "p.member_id = ?", [member]
+    parts = (name or "").upper().split()
+    first, last = (parts[0], parts[-1]) if len(parts) > 1 else ("", parts[0] if parts else "")
+    sql, params = "p.last_name = ?", [last]
+    if first:
+        sql += " AND p.first_name = ?"
+        params.append(first)
+    if dob:
+        sql += " AND p.dob = ?"
+        params.append(dob)
+    return sql, params
+
+
+def query_person(
+    con: duckdb.DuckDBPyConnection,
+    ssn: str | None = None,
+    member: str | None = None,
+    name: str | None = None,
+    dob: date | None = None,
+    show_ssn: bool = False,
+) -> pl.DataFrame:
+    """Every FCR registration of the person(s) found, across states (one row per case membership)."""
+    where, params = _where(ssn, member, name, dob)
+    seeds = f"SELECT DISTINCT coalesce(p.verified_ssn, p.state || '|' || p.member_id) AS pkey FROM fcr_persons p WHERE {where}"
+    out = frame(
+        con,
+        f"""
+        WITH seeds AS ({seeds}),
+        latest AS (SELECT verified_ssn, employer_name, employer_fein, source, coalesce(hire_date, received) AS reported
+                   FROM ndnh WHERE verification = 'V'
+                   QUALIFY row_number() OVER (PARTITION BY verified_ssn ORDER BY received DESC, hire_date DESC NULLS LAST,
+                                              ndnh_id DESC) = 1)
+        SELECT p.state, p.case_id, c.case_type, p.member_id, p.participant_type, p.family_violence, p.status,
+               p.first_name, p.last_name, p.dob, p.ssn, p.verified_ssn, p.validity_code,
+               m.date_of_death, m.date_of_death IS NOT NULL AS deceased,
+               CASE WHEN p.family_violence = 'FV' THEN NULL ELSE l.employer_name END AS latest_employer,
+               l.source AS latest_source, l.reported AS latest_reported
+        FROM fcr_persons p JOIN seeds s ON s.pkey = coalesce(p.verified_ssn, p.state || '|' || p.member_id)
+        LEFT JOIN fcr_cases c ON c.state = p.state AND c.case_id = p.case_id
+        LEFT JOIN ssa_current m ON m.ssn = p.verified_ssn
+        LEFT JOIN latest l ON l.verified_ssn = p.verified_ssn
+        ORDER BY p.state, p.case_id, p.member_id""",
+        params,
+    )
+    if not show_ssn:
+        out = out.with_columns([mask_ssn_expr(c).alias(c) for c in SSN_COLUMNS])
+    return out

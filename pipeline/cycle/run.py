@@ -1,0 +1,223 @@
+"""One nightly cycle: the stages in order (STAGES), under a lock, restartable.
+
+claim → load (validate + store) → FCR (verify, acks) → NDNH (verify, match) → outbound → enforcement →
+portal → disclosure log → archive → reports. Each stage is a function of the cycle's context that returns a
+small result; the log and the summary show each with its seconds.
+
+Restartable: the cycle row is created before anything is claimed; each stage commits its output with
+a marker in `cycle_stages`; a file commits with its ledger row. Rerunning after a crash resumes the
+unfinished cycle (same id, same --as-of) and redoes only what did not commit; outbound files are
+rewritten from the store, so they come out byte-identical. A lock file keeps two cycles apart.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from pipeline import store
+from pipeline.cycle import inbound
+from pipeline.cycle.archive import archive_cycle
+from pipeline.cycle.context import CycleContext, CycleLog, StageRun, result_dict
+from pipeline.cycle.disclose import log_cycle_disclosures
+from pipeline.cycle.fcr import run_fcr
+from pipeline.cycle.inbound import claim_ready_files
+from pipeline.cycle.load import load_claimed
+from pipeline.cycle.ndnh import NdnhResult, run_ndnh
+from pipeline.cycle.outbound import write_outbound
+from pipeline.enforcement.run import run_enforcement
+from pipeline.portal.run import run_portal
+from pipeline.safeguards.masking import scrub_text
+from reports.build import ReportResult, build_reports
+
+POLL_SECONDS = float(os.environ.get("FPLS_POLL_SECONDS", "1.0"))
+HOME_DIRS = ("inbound", "work", "archive", "quarantine", "outbound", "reports", "logs")
+
+
+class CycleBusy(RuntimeError):
+    """Another cycle holds the lock."""
+
+
+@dataclass
+class CycleSummary:
+    cycle_id: str
+    as_of: str
+    resumed: bool = False
+    files: list[dict] = field(default_factory=list)
+    partners: list[dict] = field(default_factory=list)
+    fcr: dict = field(default_factory=dict)
+    ndnh: dict = field(default_factory=dict)
+    outbound: list[dict] = field(default_factory=list)
+    stages: dict[str, dict] = field(default_factory=dict)  # name → seconds, cpu_seconds, result
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _ndnh(ctx: CycleContext) -> NdnhResult | None:
+    try:
+        return ctx.committed("ndnh", lambda: run_ndnh(ctx.con, ctx.cycle_id, ctx.as_of, ctx.master))
+    finally:
+        ctx.master = None  # the prepared master is the cycle's largest frame: freed before outbound
+
+
+def _reports(ctx: CycleContext) -> ReportResult | None:
+    """Reports come last and never fail a cycle whose data is already durable: `fpls report` rebuilds them."""
+    try:
+        return build_reports(ctx.con, ctx.home, ctx.cycle_id)
+    except Exception as exc:  # noqa: BLE001 - logged (masked); the cycle itself succeeded
+        ctx.log.event("reports_failed", error=scrub_text(f"{type(exc).__name__}: {exc}"))
+        return None
+
+
+STAGES: tuple[tuple[str, Callable[[CycleContext], object]], ...] = (
+    ("claim", claim_ready_files),
+    ("load", load_claimed),
+    ("fcr", lambda ctx: ctx.committed("fcr", lambda: run_fcr(ctx.con, ctx.cycle_id, ctx.master))),
+    ("ndnh", _ndnh),
+    ("outbound", lambda ctx: write_outbound(ctx.con, ctx.home, ctx.cycle_id, ctx.as_of)),
+    ("enforcement", lambda ctx: run_enforcement(ctx.con, ctx.home, ctx.cycle_id, ctx.as_of)),  # adds to manifests
+    ("portal", lambda ctx: run_portal(ctx.con, ctx.home, ctx.cycle_id, ctx.as_of)),  # reads documents in work/
+    ("disclosure", lambda ctx: log_cycle_disclosures(ctx.con, ctx.home, ctx.cycle_id)),
+    ("archive", archive_cycle),
+    ("reports", _reports),
+)
+
+
+@contextmanager
+def cycle_lock(home: Path):
+    home.mkdir(parents=True, exist_ok=True)
+    fd = os.open(home / "fpls.lock", os.O_RDWR | os.O_CREAT, 0o640)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise CycleBusy(f"another cycle holds {home / 'fpls.lock'}") from exc
+        yield
+    finally:
+        os.close(fd)
+
+
+def _open_cycle(con: duckdb.DuckDBPyConnection, home: Path, as_of: date | None) -> tuple[str, date, bool] | None:
+    row = con.execute("SELECT cycle_id, as_of FROM cycles WHERE status <> 'done' ORDER BY cycle_id LIMIT 1").fetchone()
+    if row:
+        return row[0], row[1], True
+    if not inbound.ready_files(home / "inbound", POLL_SECONDS):
+        return None
+    as_of = as_of or date.today()
+    seq = con.execute("SELECT count(*) + 1 FROM cycles WHERE as_of = ?", [as_of]).fetchone()[0]
+    cycle_id = f"{as_of:%Y%m%d}-{seq:02d}"
+    partners = inbound.load_partners(home)
+    with store.transaction(con):
+        con.execute("INSERT INTO cycles VALUES (?, ?, ?, 'running')", [cycle_id, as_of, seq])
+        con.execute("DELETE FROM partners")
+        for p in sorted(partners.values(), key=lambda p: p.id):
+            con.execute("INSERT INTO partners VALUES (?, ?, ?)", [p.id, p.kind, list(p.file_types)])
+    return cycle_id, as_of, False
+
+
+def _open_cycle(con: duckdb.DuckDBPyConnection, home: Path, as_of: date | None) -> tuple[str, date, bool] | None:
+    row = con.execute("SELECT cycle_id, as_of FROM cycles WHERE status <> 'done' ORDER BY cycle_id LIMIT 1").fetchone()
+    if row:
+        return row[0], row[1], True
+    if not inbound.ready_files(home / "inbound", POLL_SECONDS):
+        return None
+    as_of = as_of or date.today()
+    seq = con.execute("SELECT count(*) + 1 FROM cycles WHERE as_of = ?", [as_of]).fetchone()[0]
+    cycle_id = f"{as_of:%Y%m%d}-{seq:02d}"
+    partners = inbound.load_partners(home)
+    with store.transaction(con):
+        con.execute("INSERT INTO cycles VALUES (?, ?, ?, 'running')", [cycle_id, as_of, seq])
+        con.execute("DELETE FROM partners")
+        for p in sorted(partners.values(), key=lambda p: p.id):
+            con.execute("INSERT INTO partners VALUES (?, ?, ?)", [p.id, p.kind, list(p.file_types)])
+    return cycle_id, as_of, False
+
+
+def partner_table(con, cycle_id: str) -> list[dict]:
+    """Per partner: files, records, rejected, matches (FN), responses (outbound data records)."""
+    rows = con.execute(
+        """
+        WITH f AS (SELECT submitter AS partner, count(*) AS files, sum(records) AS records, sum(rejected) AS rejected,
+                          count(*) FILTER (WHERE status <> 'loaded') AS files_refused
+                   FROM file_ledger WHERE cycle_id = $1 GROUP BY 1),
+        m AS (SELECT state AS partner, count(*) FILTER (WHERE ndnh_id IS NOT NULL) AS matches, count(*) AS fn
+              FROM matches WHERE cycle_id = $1 GROUP BY 1),
+        a AS (SELECT state AS partner, count(*) AS acks FROM (SELECT state FROM ack_fd WHERE cycle_id = $1
+              UNION ALL SELECT state FROM ack_fs WHERE cycle_id = $1) GROUP BY 1),
+        t AS (SELECT state AS partner, count(*) AS ft FROM ft_out WHERE cycle_id = $1 GROUP BY 1)
+        SELECT partner, coalesce(files, 0), coalesce(records, 0), coalesce(rejected, 0), coalesce(files_refused, 0),
+               coalesce(matches, 0), coalesce(acks, 0), coalesce(fn, 0), coalesce(ft, 0)
+        FROM f FULL JOIN m USING (partner) FULL JOIN a USING (partner) FULL JOIN t USING (partner) ORDER BY partner""",
+        [cycle_id],
+    ).fetchall()
+    keys = ("partner", "files", "records", "rejected", "files_refused", "matches", "acks", "fn", "ft")
+    return [dict(zip(keys, (int(v) if isinstance(v, (int, float)) else v for v in r))) for r in rows]
+
+
+def _summary(ctx: CycleContext, resumed: bool, results: dict[str, object], runs: dict[str, StageRun]) -> CycleSummary:
+    files = [
+        dict(zip(("submitter", "file", "layout", "status", "records", "accepted", "rejected", "codes"), r))
+        for r in ctx.con.execute(
+            """SELECT submitter, file_name, layout, status, records, accepted, rejected,
+                 reason_codes FROM file_ledger WHERE cycle_id = ? ORDER BY file_id""",
+            [ctx.cycle_id],
+        ).fetchall()
+    ]
+    outbound = results["outbound"]
+    return CycleSummary(
+        ctx.cycle_id,
+        ctx.as_of.isoformat(),
+        resumed,
+        files,
+        partner_table(ctx.con, ctx.cycle_id),
+        result_dict(results["fcr"]),
+        result_dict(results["ndnh"]),
+        outbound.files,
+        {name: asdict(run) for name, run in runs.items()},
+    )
+
+
+def ensure_home(home: Path) -> None:
+    for d in HOME_DIRS:
+        (home / d).mkdir(parents=True, exist_ok=True)
+
+
+def run_cycle(home: Path, as_of: date | None = None) -> CycleSummary | None:
+    """Run (or resume) one cycle. None when nothing is ready and no cycle is unfinished."""
+    home = Path(home)
+    ensure_home(home)
+    with cycle_lock(home):
+        con = store.connect(home)
+        try:
+            opened = _open_cycle(con, home, as_of)
+            if opened is None:
+                return None
+            cycle_id, as_of, resumed = opened
+            ctx = CycleContext(con, home, cycle_id, as_of, CycleLog(home, cycle_id), POLL_SECONDS)
+            ctx.log.event("cycle_start", cycle=cycle_id, as_of=as_of, resumed=resumed)
+            started, results, runs = time.monotonic(), {}, {}
+            for name, stage in STAGES:
+                results[name], runs[name] = ctx.timed(name, stage)
+            summary = _summary(ctx, resumed, results, runs)
+            ctx.log.event("cycle_done", seconds=round(time.monotonic() - started, 2), partners=summary.partners)
+            return summary
+        finally:
+            con.close()
+
+
+def watch(home: Path, as_of: date | None, interval: float, on_cycle) -> None:
+    """Keep polling inbound/ and run a cycle whenever files are ready (Ctrl-C stops)."""
+    while True:
+        summary = run_cycle(home, as_of)
+        if summary is not None:
+            on_cycle(summary)
+        time.sleep(interval)

@@ -1,0 +1,49 @@
+"""Decode a file to named, typed columns without judging it (`fpls read`): bad values become null."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.files.layouts import Layout, Record
+from pipeline.files.lines import LINE_NO, iter_line_batches
+from pipeline.files.read import (
+    detect_layout,
+    read_csv_text,
+    record_type_expr,
+    slice_fields,
+    stripped,
+)
+from pipeline.files.schema import typed_columns
+
+RECORD_TYPE = "record_type"
+
+
+def _default_record(layout: Layout, record_id: str | None) -> Record:
+    if record_id is None:
+        return (layout.by_role("data") or layout.records)[0]
+    if record_id not in {r.id for r in layout.records}:
+        raise LookupError(f"layout {layout.name} has no record '{record_id}'; it has {[r.id for r in layout.records]}")
+    return layout.record(record_id)
+
+
+def decode_file(path: Path, layout: Layout | None = None, record_id: str | None = None) -> pl.DataFrame:
+    layout = layout or detect_layout(path)
+    if layout is None:
+        raise LookupError(f"{path.name}: file type not recognised; pass --layout")
+    record = _default_record(layout, record_id)
+    if layout.format == "csv":
+        text = read_csv_text(path)
+        present = [f for f in record.fields if f.kept and f.column.lower() in text.columns]
+        frame = text.select(
+            pl.col(LINE_NO), *[stripped(pl.col(f.column.lower()), leading=True).alias(f.name) for f in present]
+        )
+        return typed_columns(frame, record)  # lenient: a value that does not parse is null
+    parts = [
+        slice_fields(batch.filter(record_type_expr(layout) == record.id), record) for batch in iter_line_batches(path)
+    ]
+    frame = (
+        pl.concat(parts) if parts else slice_fields(pl.DataFrame(schema={LINE_NO: pl.Int64, "line": pl.Utf8}), record)
+    )
+    return typed_columns(frame, record)  # lenient: a value that does not parse is null
