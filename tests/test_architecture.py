@@ -17,7 +17,9 @@ MODULES = sorted(p for top in ("pipeline", "matchers", "reports", "synth", "benc
 @pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
 def test_each_package_says_what_it_owns(package: Path):
     doc = ast.get_docstring(ast.parse((package / "__init__.py").read_text()))
-    assert doc and len(doc.split()) >= 15, f"{package.name}/__init__.py needs a docstring: what it owns, what it may import"
+    assert doc and len(doc.split()) >= 15, (
+        f"{package.name}/__init__.py needs a docstring: what it owns, what it may import"
+    )
 
 
 def test_the_engine_is_packages_by_concern():
