@@ -202,6 +202,8 @@ def _rejects_frame(outcome: FileOutcome, result: ValidationResult | None) -> pl.
     parts = [file_rows]
     if result is not None and not result.rejects.is_empty():
         parts.append(result.rejects.select(*cols[:-1], pl.lit("E").alias("severity")))
+    if result is not None and not result.record_warnings.is_empty() and outcome.status != "rejected":
+        parts.append(result.record_warnings.select(*cols[:-1], pl.lit("W").alias("severity")))
     return pl.concat(parts).with_columns(pl.lit(outcome.file_id, dtype=pl.Int32).alias("file_id"))
 
 

@@ -54,6 +54,11 @@ def field_rules(f: Field) -> list[tuple[str, Callable[[pl.Expr], pl.Expr]]]:
     return [(code, lambda c, b=build: c.is_null() | b(c)) for code, build in rules]
 
 
+def rejects_blank(f: Field) -> bool:
+    """A blank value rejects the record (a required field of severity error)."""
+    return f.required and f.severity == "error"
+
+
 def _any_of(rule: Rule) -> pl.Expr:
     return pl.any_horizontal([pl.col(n).is_not_null() for n in rule.any_of])
 
@@ -68,7 +73,7 @@ def record_schema(record: Record) -> pa.DataFrameSchema:
     columns = {
         f.name: pa.Column(
             pl.Utf8,
-            nullable=not f.required,
+            nullable=not rejects_blank(f),
             required=True,
             checks=[check(code, build) for code, build in field_rules(f)],
         )
@@ -87,7 +92,7 @@ def row_is_valid(record: Record) -> pl.Expr:
     for f in record.fields:
         col = pl.col(f.name)
         parts += [build(col) for _, build in field_rules(f)]
-        if f.required:
+        if rejects_blank(f):
             parts.append(col.is_not_null())
     return pl.all_horizontal(parts) if parts else pl.lit(True)
 
