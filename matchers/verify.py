@@ -1,12 +1,14 @@
 """SSN verification and identification against the SSA master (DESIGN §8, reference §2f).
 
-Stages, each a join over the whole frame (no per-row Python), in the FCR order:
+Stages, each a join over the whole frame (no per-row Python), in the FCR order. What each stage accepts is
+`matchers.evidence`'s (field relations: first / last / middle name, DOB, sex):
 
-1. **exact** — the SSN given (or one of its holder's other SSNs) is on the master: `V` when the name
-   agrees with tolerance (exact, nickname, Jaro-Winkler ≥ 0.9, initial, swapped first/last, surname part,
-   or an `additional_last_names` entry) and the DOB agrees with tolerance (exact, ±1 year, day/month
-   swap; a missing DOB does not refuse); `N` when only a probable name match (first initial and the
-   first four letters of the surname, or the surname alone) holds.
+1. **exact** — the SSN given (or one of its holder's other SSNs) is on the master: `V` by `evidence.exact_ok`
+   (name agreeing with tolerance, or the first name alone with a blank or changed surname, or a first-name typo
+   or a blank first name with the surname and middle initial agreeing; DOB exact, within tolerance, one digit
+   off or unknown — never disagreeing). A clearly different first name is never `V`: an SSN and a surname are
+   what a relative's record shares. `N` when only a probable name match (the surname, or first initial and
+   the first four letters of the surname) holds.
 2. **correction** — every SSN one substituted digit or one adjacent transposition away (89 variants),
    joined to the master; a candidate needs name AND a known DOB in tolerance. One candidate → `C`;
    several → `R`.
@@ -20,24 +22,26 @@ have and is never produced. A misidentified-participant row (state, member_id, s
 from every stage for that member (member_id column, else id; state compared when both sides have it).
 
 Output per input row: id, ssn (as given), ssn_structure (matchers.ssn reason), ssn_validity,
-verified_ssn, other_ssns (list), deceased, date_of_death, dob_indicator (E exact, T within tolerance,
-X disagrees, U unknown, blank when no person chosen) and evidence.
+verified_ssn, other_ssns (list), deceased, date_of_death, dob_indicator (E exact, T within tolerance or one
+digit off, X disagrees, U unknown, blank when no person chosen) and evidence (stage, candidates, edit).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from matchers.comparisons import jaro_winkler
-from matchers.names import nickname_equivalent, normal_name_expr
+from matchers.evidence import agreement, exact_ok
+from matchers.names import normal_name_expr
 from matchers.persons import check_persons, parse_dob_expr, prepare_persons
 from matchers.ssn import clean_ssn_expr, ssn_variants
+
+__all__ = ["MasterError", "agreement", "exact_ok", "prepare_master", "verify_ssns"]
 
 MASTER_COLUMNS = ("ssn", "first_name", "middle_name", "last_name", "dob", "sex", "date_of_death")
 OTHER_SSN_COLUMNS = ("other_ssn_1", "other_ssn_2", "other_ssn_3")
 PRIORITY = {"V": 0, "C": 1, "E": 2, "P": 3, "R": 4, "N": 5}
-_P_COLS = ("p", "fn_key", "ln_key", "ln_parts", "dob_date", "fn_nysiis", "ln_nysiis", "member", "mstate", "sex1")
-_M_COLS = ("m", "fn_key", "ln_key", "ln_parts", "dob_date", "sex1", "grp")
+_P_COLS = ("p", "fn_key", "ln_key", "ln_parts", "mn", "dob_date", "fn_nysiis", "ln_nysiis", "member", "mstate", "sex1")
+_M_COLS = ("m", "fn_key", "ln_key", "ln_parts", "mn", "dob_date", "sex1", "grp")
 
 
 class MasterError(ValueError):
@@ -102,64 +106,6 @@ def _with_master(frame: pl.DataFrame, M: pl.DataFrame) -> pl.DataFrame:
 def _with_person(frame: pl.DataFrame, P: pl.DataFrame) -> pl.DataFrame:
     cols = [c for c in _P_COLS if c in P.columns] + [c for c in ("extra_ln",) if c in P.columns]
     return frame.join(P.select(cols), on="p")
-
-
-def agreement(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add name_ok, name_probable, via_additional, dob_level (E/T/X/U), and for an exact SSN the two
-    extra tolerances `ssn_name_close` (first name agrees, surname Jaro-Winkler >= 0.8: one typo in a short
-    surname) and `ssn_dob_one_name` (DOB exact or in tolerance, sex not disagreeing, first OR last name
-    agrees: a surname change SSA does not know, or a first-name typo) to a person × master frame."""
-    fn, ln, fm, lm = pl.col("fn_key"), pl.col("ln_key"), pl.col("fn_key_m"), pl.col("ln_key_m")
-    out = frame.with_columns(
-        jaro_winkler(frame, "fn_key", "fn_key_m").alias("_fjw"),
-        jaro_winkler(frame, "ln_key", "ln_key_m").alias("_ljw"),
-        nickname_equivalent(frame, "fn_key", "fn_key_m").alias("_nick"),
-    )
-    initial = ((fn.str.len_chars() == 1) | (fm.str.len_chars() == 1)) & (fn.str.slice(0, 1) == fm.str.slice(0, 1))
-    first_ok = (pl.col("_nick") | (pl.col("_fjw") >= 0.9) | initial).fill_null(False)
-    last_ok = (
-        (ln == lm)
-        | (pl.col("_ljw") >= 0.9)
-        | (pl.col("ln_parts").list.set_intersection(pl.col("ln_parts_m")).list.len() > 0)
-    ).fill_null(False)
-    if "extra_ln" in frame.columns:
-        via_additional = pl.col("extra_ln").list.contains(lm).fill_null(False) & ~last_ok
-    else:
-        via_additional = pl.lit(False)
-    swapped = ((fn == lm) & (ln == fm)).fill_null(False)
-    dl, dm = pl.col("dob_date"), pl.col("dob_date_m")
-    tolerance = (
-        ((dl.dt.year() - dm.dt.year()).abs() == 1) & (dl.dt.month() == dm.dt.month()) & (dl.dt.day() == dm.dt.day())
-    ) | ((dl.dt.year() == dm.dt.year()) & (dl.dt.month() == dm.dt.day()) & (dl.dt.day() == dm.dt.month()))
-    sex_ok = (
-        pl.col("sex1").is_null() | pl.col("sex1_m").is_null() | (pl.col("sex1") == pl.col("sex1_m"))
-        if "sex1" in frame.columns and "sex1_m" in frame.columns
-        else pl.lit(True)
-    )
-    dob_close = (dl == dm) | tolerance
-    return out.with_columns(
-        ssn_name_close=(first_ok & (pl.col("_ljw") >= 0.8)).fill_null(False),
-        ssn_dob_one_name=(dob_close & sex_ok & (first_ok | last_ok)).fill_null(False),
-        name_ok=(first_ok & (last_ok | via_additional)) | swapped,
-        name_probable=(
-            last_ok | ((fn.str.slice(0, 1) == fm.str.slice(0, 1)) & (ln.str.slice(0, 4) == lm.str.slice(0, 4)))
-        ).fill_null(False),
-        via_additional=via_additional,
-        dob_level=pl.when(dl.is_null() | dm.is_null())
-        .then(pl.lit("U"))
-        .when(dl == dm)
-        .then(pl.lit("E"))
-        .when(tolerance)
-        .then(pl.lit("T"))
-        .otherwise(pl.lit("X")),
-    ).drop("_fjw", "_ljw", "_nick")
-
-
-def exact_ok(frame: pl.DataFrame) -> pl.Expr:
-    """Acceptance of an exact-SSN candidate (the SSN itself is the strongest evidence): the name agrees
-    with tolerance and the DOB does not disagree; or the name is close (one surname typo) with no DOB
-    disagreement; or the DOB agrees and one of first / last name agrees (sex not disagreeing)."""
-    return ((pl.col("name_ok") | pl.col("ssn_name_close")) & (pl.col("dob_level") != "X")) | pl.col("ssn_dob_one_name")
 
 
 def _forbidden(frame: pl.DataFrame, mis: pl.DataFrame | None, ssn_col: str) -> pl.DataFrame:
@@ -280,9 +226,7 @@ def verify_ssns(
             .join(keys, on="ssn_key")
         )
         extra = agreement(_forbidden(_with_master(_with_person(extra, P), M), misidentified, "ssn_key"))
-        results.append(
-            _unique_choice(extra.filter(pl.col("name_ok") & (pl.col("dob_level") != "X")), "E", "additional_ssn")
-        )
+        results.append(_unique_choice(extra.filter(exact_ok()), "E", "additional_ssn"))
 
     # 4. search by name + DOB
     results.append(_search(P, M, misidentified))
@@ -360,7 +304,7 @@ def _assemble(P: pl.DataFrame, M: pl.DataFrame, results: list[pl.DataFrame]) -> 
         (chosen_ok & pl.col("date_of_death").is_not_null()).fill_null(False).alias("deceased"),
         pl.when(chosen_ok).then(pl.col("date_of_death")).alias("date_of_death"),
         pl.when(pl.col("code").is_in(["V", "C", "E", "P", "N"]))
-        .then(pl.col("dob_level"))
+        .then(pl.col("dob_level").replace("D", "T"))
         .otherwise(pl.lit(""))
         .fill_null("")
         .alias("dob_indicator"),
