@@ -10,12 +10,14 @@ Stages, each a join over the whole frame (no per-row Python), in the FCR order. 
    what a relative's record shares. `N` when only a probable name match (the surname, or first initial and
    the first four letters of the surname) holds.
 2. **correction** — every SSN one substituted digit or one adjacent transposition away (89 variants),
-   joined to the master; a candidate needs name AND a known DOB in tolerance. One candidate → `C`;
-   several → `R`.
+   joined to the master; a candidate needs the name AND a known DOB in tolerance, or, with no DOB on either
+   side, the full name agreeing strongly (`evidence.correction_ok`). One person → `C`; several → `R`.
 3. **additional data** — each SSN in an optional `additional_ssns` list is tried like stage 1 → `E`.
-4. **search** — name + DOB (surname NYSIIS or first-name NYSIIS for swapped names, or an additional
-   surname; DOB exact, swapped, ±1 year) when nothing above verified: one candidate → `P` (`E` when
-   found only through an additional surname); several → `R`, never a guess.
+4. **search** — name + DOB for whoever stages 1-3 did not settle: candidates from `matchers.identify`
+   (surname NYSIIS, swapped names or an additional surname with the DOB exact / swapped / ±1 year; first
+   name + DOB; full name + two of year, month, day), accepted by tier (`evidence.search_tier`: name + DOB,
+   then one typo or one DOB digit, then one name blank). The strongest tier reached decides: one person → `P`
+   (`E` when found only through an additional surname); several → `R`, never a guess.
 
 Priority: V > C > E > P > R > N > blank. `S` (IRS-U identification) needs IRS data fpls does not
 have and is never produced. A misidentified-participant row (state, member_id, ssn) removes that SSN
@@ -23,14 +25,15 @@ from every stage for that member (member_id column, else id; state compared when
 
 Output per input row: id, ssn (as given), ssn_structure (matchers.ssn reason), ssn_validity,
 verified_ssn, other_ssns (list), deceased, date_of_death, dob_indicator (E exact, T within tolerance or one
-digit off, X disagrees, U unknown, blank when no person chosen) and evidence (stage, candidates, edit).
+digit off, X disagrees, U unknown, blank when no person chosen) and evidence (stage, candidates, edit, tier).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from matchers.evidence import agreement, exact_ok
+from matchers.evidence import SEARCH_TIERS, agreement, correction_ok, exact_ok, search_tier
+from matchers.identify import search_candidates
 from matchers.names import normal_name_expr
 from matchers.persons import check_persons, parse_dob_expr, prepare_persons
 from matchers.ssn import clean_ssn_expr, ssn_variants
@@ -40,6 +43,7 @@ __all__ = ["MasterError", "agreement", "exact_ok", "prepare_master", "verify_ssn
 MASTER_COLUMNS = ("ssn", "first_name", "middle_name", "last_name", "dob", "sex", "date_of_death")
 OTHER_SSN_COLUMNS = ("other_ssn_1", "other_ssn_2", "other_ssn_3")
 PRIORITY = {"V": 0, "C": 1, "E": 2, "P": 3, "R": 4, "N": 5}
+_TIER_NAMES = {i + 1: name for i, name in enumerate(SEARCH_TIERS)}
 _P_COLS = ("p", "fn_key", "ln_key", "ln_parts", "mn", "dob_date", "fn_nysiis", "ln_nysiis", "member", "mstate", "sex1")
 _M_COLS = ("m", "fn_key", "ln_key", "ln_parts", "mn", "dob_date", "sex1", "grp")
 
@@ -142,6 +146,7 @@ def _unique_choice(cands: pl.DataFrame, code: str, stage: str) -> pl.DataFrame:
             pl.col("dob_level").first(),
             pl.col("via_additional").all().alias("_via"),
             pl.col("edit").first() if "edit" in cands.columns else pl.lit(None, pl.Utf8).alias("edit"),
+            pl.col("tier").first() if "tier" in cands.columns else pl.lit(None, pl.Int8).alias("tier"),
         )
     )
     return per.select(
@@ -156,10 +161,13 @@ def _unique_choice(cands: pl.DataFrame, code: str, stage: str) -> pl.DataFrame:
         pl.when(pl.col("_n") == 1).then(pl.col("ssn_key")).alias("chosen"),
         pl.when(pl.col("_n") == 1).then(pl.col("dob_level")).alias("dob_level"),
         pl.format(
-            "stage={} candidates={}{}",
+            "stage={} candidates={}{}{}",
             pl.lit(stage),
             pl.col("_n"),
             pl.when(pl.col("edit").is_not_null()).then(pl.lit(" edit=") + pl.col("edit")).otherwise(pl.lit("")),
+            pl.when(pl.col("tier").is_not_null())
+            .then(pl.lit(" tier=") + pl.col("tier").replace_strict(_TIER_NAMES, return_dtype=pl.Utf8))
+            .otherwise(pl.lit("")),
         ).alias("evidence"),
     )
 
@@ -213,7 +221,7 @@ def verify_ssns(
     todo = P.join(done, on="p", how="anti")
     variants = ssn_variants(todo, "p", "ssn_digits").rename({"variant": "ssn_key"}).join(keys, on="ssn_key")
     variants = agreement(_forbidden(_with_master(_with_person(variants, P), M), misidentified, "ssn_key"))
-    corrected = variants.filter(pl.col("name_ok") & pl.col("dob_level").is_in(["E", "T"]))
+    corrected = variants.filter(correction_ok())
     results.append(_unique_choice(corrected, "C", "correction"))
 
     # 3. additional SSNs supplied with the record
@@ -228,51 +236,21 @@ def verify_ssns(
         extra = agreement(_forbidden(_with_master(_with_person(extra, P), M), misidentified, "ssn_key"))
         results.append(_unique_choice(extra.filter(exact_ok()), "E", "additional_ssn"))
 
-    # 4. search by name + DOB
-    results.append(_search(P, M, misidentified))
+    # 4. search by name + DOB, for whoever no SSN verified (V, C and E outrank P)
+    settled = pl.concat([r.filter(pl.col("code").is_in(["V", "C", "E"])).select("p") for r in results])
+    results.append(_search(P.join(settled, on="p", how="anti"), M, misidentified))
 
     return _assemble(P, M, results), issues
 
 
-def _dob_variants(P: pl.DataFrame) -> pl.DataFrame:
-    d = pl.col("dob_date")
-    text = [
-        d.dt.strftime("%Y-%m-%d"),
-        pl.format(
-            "{}-{}-{}", d.dt.year(), d.dt.day().cast(pl.Utf8).str.zfill(2), d.dt.month().cast(pl.Utf8).str.zfill(2)
-        ),
-        (d.dt.year() - 1).cast(pl.Utf8) + d.dt.strftime("-%m-%d"),
-        (d.dt.year() + 1).cast(pl.Utf8) + d.dt.strftime("-%m-%d"),
-    ]
-    return (
-        P.select("p", pl.concat_list(text).alias("_dv"))
-        .explode("_dv")
-        .select("p", pl.col("_dv").str.to_date("%Y-%m-%d", strict=False).alias("dob_key"))
-        .drop_nulls()
-        .unique()
-    )
-
-
 def _search(P: pl.DataFrame, M: pl.DataFrame, mis: pl.DataFrame | None) -> pl.DataFrame:
-    dv = _dob_variants(P)
-    mk = M.select("m", pl.col("dob_date").alias("dob_key"), "ln_nysiis", "fn_nysiis", "ln_key")
-    by_last = (
-        dv.join(P.select("p", "ln_nysiis"), on="p")
-        .drop_nulls()
-        .join(mk.select("m", "dob_key", "ln_nysiis"), on=["dob_key", "ln_nysiis"])
-    )
-    by_swap = (
-        dv.join(P.select("p", pl.col("fn_nysiis").alias("ln_nysiis")), on="p")
-        .drop_nulls()
-        .join(mk.select("m", "dob_key", "ln_nysiis"), on=["dob_key", "ln_nysiis"])
-    )
-    parts = [by_last.select("p", "m"), by_swap.select("p", "m")]
-    if "extra_ln" in P.columns:
-        extra = dv.join(P.select("p", pl.col("extra_ln").alias("ln_key")).explode("ln_key").drop_nulls(), on="p")
-        parts.append(extra.join(mk.select("m", "dob_key", "ln_key"), on=["dob_key", "ln_key"]).select("p", "m"))
-    cands = pl.concat(parts).unique().join(M.select("m", pl.col("ssn9").alias("ssn_key")), on="m").drop_nulls("ssn_key")
+    """Identification by name + DOB (`matchers.identify` candidates, `matchers.evidence.search_tier`): per person
+    the strongest tier any candidate reaches; one master person there → P (E when only through an additional
+    surname), several → R. A weaker candidate never competes with a stronger one."""
+    cands = search_candidates(P, M).join(M.select("m", pl.col("ssn9").alias("ssn_key")), on="m").drop_nulls("ssn_key")
     cands = agreement(_forbidden(_with_master(_with_person(cands, P), M), mis, "ssn_key"))
-    found = cands.filter(pl.col("name_ok") & pl.col("dob_level").is_in(["E", "T"]))
+    found = cands.with_columns(tier=search_tier()).drop_nulls("tier")
+    found = found.filter(pl.col("tier") == pl.col("tier").min().over("p"))
     return _unique_choice(found, "P", "name_dob_search")
 
 

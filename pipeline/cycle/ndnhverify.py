@@ -14,11 +14,11 @@ name never verifies on the SSN and surname alone, whatever the reference (an SSN
    the FCR name or its additional names (birth / married surnames). SSA confirmed the SSN belongs to the
    person the state registered under those names.
 3. `correction` — W-4 and UI only (NDNH does not correct QW SSNs against the master): one wrong digit or
-   two adjacent digits transposed, when the name agrees and a known DOB agrees within tolerance with exactly one
-   master person (several candidates: not corrected, never a guess).
+   two adjacent digits transposed, when the name agrees and a known DOB agrees within tolerance, or, with no
+   DOB, the full name agrees strongly (`matchers.evidence.correction_ok`), with exactly one master person
+   (several candidates: not corrected, never a guess).
 4. `name_dob_search` — W-4 / UI with a DOB whose SSN still fails: identification by name + DOB
-   (`matchers.verify` search: surname NYSIIS or swapped names, DOB exact / swapped / ±1 year), only when
-   exactly one master person fits.
+   (`matchers.verify` search and its tiers), only when exactly one master person fits the strongest tier reached.
 5. `confirmed_name` — third reference, NDNH's own: the same SSN with exactly the same (normalised) first
    and last name as another record of the cycle that SSA verified with an exact DOB (a W-4 under a
    married surname SSA has not recorded yet verifies by SSN + DOB + first initial; the person's QW records
@@ -27,8 +27,8 @@ name never verifies on the SSN and surname alone, whatever the reference (an SSN
    record of the same employer (FEIN; this cycle's records verified by rules 1-5, or a verified record of
    an earlier cycle within 12 months) and the name agrees with that record's name (same tolerance) or the
    first name is the same (a surname change that SSA, the state and the other record each know differently).
-7. `employer_correction:<edit>` — a QW or a W-4 without DOB cannot be corrected against the master (rule 3),
-   but the employer's other records are evidence: the SSN is one wrong digit or two adjacent digits
+7. `employer_correction:<edit>` — a QW cannot be corrected against the master (rule 3), nor can a W-4 whose
+   name is not strong enough there, but the employer's other records are evidence: the SSN is one wrong digit or two adjacent digits
    transposed away from the verified SSN of a record of the same employer (as in rule 6) whose name agrees
    (same tolerance), and exactly one such SSN exists (several: not corrected, never a guess).
 
@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from matchers.evidence import agreement, exact_ok
+from matchers.evidence import agreement, correction_ok, exact_ok
 from matchers.persons import prepare_persons
 from matchers.ssn import clean_ssn_expr, ssn_variants
 from matchers.verify import _search, _with_master, _with_person, prepare_input
@@ -130,11 +130,11 @@ def _verify_chunk(
         )
         found.append(got)
         rest = rest.join(got.select("p"), on="p", how="anti")
-    fixable = rest.filter(pl.col("source").is_in(CORRECTABLE) & pl.col("dob_date").is_not_null())
+    fixable = rest.filter(pl.col("source").is_in(CORRECTABLE))
     if fixable.height:
         var = ssn_variants(fixable, "p", "ssn_digits").rename({"variant": "ssn_key"}).join(keys, on="ssn_key")
         var = agreement(_with_master(_with_person(var, P), M))
-        var = var.filter(pl.col("name_ok") & pl.col("dob_level").is_in(["E", "T"]))
+        var = var.filter(correction_ok())
         one = (
             var.sort("p", "m")
             .group_by("p", maintain_order=True)
@@ -142,7 +142,7 @@ def _verify_chunk(
         )
         got = one.filter(pl.col("_n") == 1).select("p", "ssn_key", ("correction:" + pl.col("edit")).alias("rule"))
         found.append(got)
-        fixable = fixable.join(got.select("p"), on="p", how="anti")
+        fixable = fixable.join(got.select("p"), on="p", how="anti").filter(pl.col("dob_date").is_not_null())
     if fixable.height:  # identification by name + DOB when the SSN fails (unique person only)
         got = _search(fixable, M, None).filter(pl.col("code") == "P")
         found.append(got.select("p", pl.col("chosen").alias("ssn_key"), pl.lit("name_dob_search").alias("rule")))

@@ -1,6 +1,6 @@
 """Household SSN sharing (DESIGN §8, issue 15): a relative's SSN with the same surname and another first name is
 never verified, in NDNH verification (rules 1, 2, 5, 6) or in SSN verification; the holder's own records still are,
-with a typo, an initial, a blank or changed surname (cases: tests/cases/matchers/
+with a typo, an initial, a blank or changed surname, or one SSN digit wrong (cases: tests/cases/matchers/
 verify_household)."""
 
 from __future__ import annotations
@@ -83,4 +83,5 @@ def test_ssn_verification_codes():
     assert (rows["3"]["ssn_validity"], rows["3"]["verified_ssn"]) == ("P", "111223355")
     assert (rows["6"]["ssn_validity"], rows["6"]["verified_ssn"]) == ("V", "111223333")
     assert (rows["10"]["ssn_validity"], rows["10"]["verified_ssn"]) == ("V", "333445555")
-    assert rows["3"]["evidence"].startswith("stage=name_dob_search candidates=1")
+    assert (rows["11"]["ssn_validity"], rows["11"]["verified_ssn"]) == ("C", "333445555")
+    assert rows["3"]["evidence"].startswith("stage=name_dob_search candidates=1 tier=name_dob")

@@ -48,7 +48,7 @@ RECORDS = [  # key, source, ssn, first, last, dob, expected verified SSN
     (3, "H98", "123456798", "WILLIAM", "SMITH", None, None),  # QW: SSNs are never corrected
     (4, "H99", "123456798", "WILLIAM", "SMITH", date(1980, 5, 17), "123456789"),  # W-4: transposition corrected
     (5, "H99", "345678913", "JOHN", "BROWN", date(1975, 9, 30), "345678912"),  # W-4: one digit corrected
-    (6, "H99", "345678913", "JOHN", "BROWN", None, None),  # no DOB: no correction
+    (6, "H99", "345678913", "JOHN", "BROWN", None, "345678912"),  # no DOB: the full name picks one SSN an edit away
     (7, "H98", "456789123", "ANA", "LEW", None, "456789123"),  # one typo in a short surname
     (8, "H99", "123456789", "MARIA", "GARCIA", date(1991, 1, 1), None),  # someone else's SSN
     (9, "H99", "567891235", "PAT", "MILLER", date(1970, 1, 20), None),  # two correction candidates: no guess
