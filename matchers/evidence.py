@@ -7,9 +7,10 @@ the whole frame at once; string similarities are computed once per distinct pair
 Relations, per pair:
 
 - `first_rel` — `agree`: exact, nickname, Jaro-Winkler >= 0.9, an initial that fits, or first and last name
-  swapped; `similar`: Jaro-Winkler >= 0.85 (a typo: ERIC / SRIC); `blank`: either side unknown (a placeholder such
-  as UNKNOWN is blank once `matchers.names` says so); `differ`: anything else, a *clearly different* first name
-  (the `else` level of `matchers.comparisons`' first-name comparison).
+  swapped; `similar`: a typo — Jaro-Winkler >= 0.85 or one edit apart (ERIC / SRIC, KMI / KIM, JPY / JOY) — unless
+  both are known first names (JOHN / JOAN, MARK / MARY are two people); `blank`: either side unknown (a
+  placeholder such as UNKNOWN is blank once `matchers.names` says so); `differ`: anything else, a *clearly
+  different* first name.
 - `last_rel` — `agree`: exact, Jaro-Winkler >= 0.9, a shared surname part, or an additional (birth / married)
   surname; `similar`: Jaro-Winkler >= 0.8 (KINGSLEY / KINGSEY); `blank`; `differ`.
 - `mid_rel` — middle initials: `agree`, `blank`, `differ`.
@@ -22,10 +23,13 @@ the first name is clearly different (`exact_ok`), so the surname alone never ver
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import cpdist
 
-from matchers.comparisons import hamming_expr, jaro_winkler
-from matchers.names import nickname_equivalent
+from matchers.comparisons import hamming_expr, jaro_winkler, per_distinct_pair
+from matchers.names import nickname_equivalent, nickname_groups
 
 FIRST_SIMILAR = 0.85  # the linker's lowest first-name similarity level (matchers.comparisons)
 FIRST_AGREE = 0.9
@@ -38,6 +42,16 @@ def _dob_int(col: str) -> pl.Expr:
     return d.dt.year().cast(pl.Int32) * 10000 + d.dt.month().cast(pl.Int32) * 100 + d.dt.day().cast(pl.Int32)
 
 
+def one_edit(frame: pl.DataFrame, a: str, b: str) -> pl.Series:
+    """True where the two values differ by one substitution, insertion, deletion or adjacent transposition (the
+    typos Jaro-Winkler scores low in short names: KMI / KIM, JPY / JOY), per distinct pair of values."""
+
+    def score(d: pl.DataFrame) -> pl.Series:
+        return pl.Series(np.asarray(cpdist(d[a].to_list(), d[b].to_list(), scorer=OSA.distance, workers=-1)) == 1)
+
+    return per_distinct_pair(frame, a, b, score, "one_edit").cast(pl.Boolean).fill_null(False)
+
+
 def agreement(frame: pl.DataFrame) -> pl.DataFrame:
     """Add first_rel, last_rel, mid_rel, dob_level, sex_ok, swapped, first_strong (agree, not by an initial
     alone), via_additional, name_ok (first agrees and last agrees, or swapped names) and name_probable (SSA's
@@ -48,6 +62,7 @@ def agreement(frame: pl.DataFrame) -> pl.DataFrame:
         jaro_winkler(frame, "fn_key", "fn_key_m").alias("_fjw"),
         jaro_winkler(frame, "ln_key", "ln_key_m").alias("_ljw"),
         nickname_equivalent(frame, "fn_key", "fn_key_m").alias("_nick"),
+        one_edit(frame, "fn_key", "fn_key_m").alias("_fedit"),
     )
     initial = ((fn.str.len_chars() == 1) | (fm.str.len_chars() == 1)) & (fn.str.slice(0, 1) == fm.str.slice(0, 1))
     swapped = ((fn == lm) & (ln == fm)).fill_null(False)
@@ -62,12 +77,14 @@ def agreement(frame: pl.DataFrame) -> pl.DataFrame:
         via_additional = pl.col("extra_ln").list.contains(lm).fill_null(False) & ~last_ok
     else:
         via_additional = pl.lit(False)
+    known = nickname_groups()["name"].unique().implode()
+    two_names = fn.is_in(known) & fm.is_in(known)  # JOHN / JOAN, MARK / MARY: two people, not a typo
     first_rel = (
         pl.when(fn.is_null() | fm.is_null())
         .then(pl.lit("blank"))
         .when(first_ok)
         .then(pl.lit("agree"))
-        .when(pl.col("_fjw") >= FIRST_SIMILAR)
+        .when(((pl.col("_fjw") >= FIRST_SIMILAR) | pl.col("_fedit")) & ~two_names)
         .then(pl.lit("similar"))
         .otherwise(pl.lit("differ"))
     )
@@ -117,7 +134,7 @@ def agreement(frame: pl.DataFrame) -> pl.DataFrame:
         .when(one_digit)
         .then(pl.lit("D"))
         .otherwise(pl.lit("X")),
-    ).drop("_fjw", "_ljw", "_nick")
+    ).drop("_fjw", "_ljw", "_nick", "_fedit")
 
 
 def exact_ok(frame: pl.DataFrame | None = None) -> pl.Expr:
@@ -125,9 +142,10 @@ def exact_ok(frame: pl.DataFrame | None = None) -> pl.Expr:
 
     - first name agrees and surname agrees or is similar (one typo), or the names are swapped;
     - first name agrees, not by an initial alone, and the surname is blank or changed (marriage, a placeholder);
-    - first name similar (a typo), surname agreeing, middle initial not disagreeing;
+    - first name similar (a typo), surname and middle initial agreeing;
     - first name blank, surname agreeing, middle initial and sex not disagreeing;
-    - DOB exact or in tolerance, first name agreeing (an initial is enough), sex not disagreeing.
+    - DOB exact or in tolerance, first name agreeing (an initial is enough), sex not disagreeing;
+    - DOB exact, surname agreeing, the first name similar, sex not disagreeing.
 
     A clearly different first name is never accepted, whatever else agrees: the SSN and surname are what a
     relative's record shares (DESIGN §8)."""
@@ -137,11 +155,12 @@ def exact_ok(frame: pl.DataFrame | None = None) -> pl.Expr:
         ((first == "agree") & last.is_in(["agree", "similar"]))
         | pl.col("swapped")
         | (pl.col("first_strong") & last.is_in(["blank", "differ"]))
-        | ((first == "similar") & (last == "agree") & (mid != "differ"))
+        | ((first == "similar") & (last == "agree") & (mid == "agree"))
         | ((first == "blank") & (last == "agree") & (mid != "differ") & pl.col("sex_ok"))
     )
     dob_backed = pl.col("dob_level").is_in(["E", "T"]) & (first == "agree") & pl.col("sex_ok")
-    return ((dob_ok & name) | dob_backed).fill_null(False)
+    typo_dob = (pl.col("dob_level") == "E") & (first == "similar") & (last == "agree") & pl.col("sex_ok")
+    return ((dob_ok & name) | dob_backed | typo_dob).fill_null(False)
 
 
 def full_name_strong() -> pl.Expr:
@@ -165,8 +184,8 @@ SEARCH_TIERS = ("name_dob", "tolerant", "one_name_blank")
 def search_tier() -> pl.Expr:
     """1 `name_dob`: name agrees, DOB exact or in tolerance (±1 year, day/month swap).
     2 `tolerant`: full name agrees strongly with a DOB one digit wrong; or first name agrees strongly, surname
-      similar (one typo) and DOB exact; or first name similar, surname agreeing, DOB exact, middle initial not
-      disagreeing.
+      similar (one typo) and DOB exact; or first name similar or one typo away, surname agreeing, DOB exact,
+      sex and middle initial not disagreeing.
     3 `one_name_blank`: one name blank on either side, the other agreeing exactly or strongly, DOB exact, sex and
       middle initial not disagreeing.
     null: not a candidate."""
