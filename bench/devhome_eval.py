@@ -6,8 +6,11 @@ figures.
 `fpls eval` counts every true pair, including pairs no one could link from the records as sent (a W-4 carrying an
 unrelated SSN and no DOB, an FCR person whose DOB is blank, a master record the layout rejects). The clerk's sets:
 
-- **FCR identification** (the dev home's FCR persons carry no SSN): the FP record was loaded (valid, action A), its
-  DOB is a date, and the true person has a loaded SSA master record with a DOB (name + DOB is the only way in).
+- **FCR identification** (the dev home's FCR persons carry no SSN): the FP record was loaded (valid, action A) and
+  the true person has a loaded SSA master record; name + DOB being the only way in, both DOBs are known and the
+  state's DOB points to the person: equal to SSA's, or within the tolerances DESIGN §8 and issue 15 name (±1 year,
+  day and month swapped, one digit wrong). A DOB copied from a relative (pseudopeople's household noise) is no
+  evidence a clerk could use. `clerk_any_dob` relaxes that to "both DOBs are dates" (the issue's first reading).
   TP: the chosen SSN is the person's master SSN.
 - **NDNH locate**: a pair (FCR person, W-4) of the same true person where the FCR person is in the identification set
   above, the W-4 was loaded and its SSN is the person's master SSN or one edit from it (one digit, or two adjacent
@@ -55,6 +58,17 @@ def _one_edit(a: str, b: str) -> pl.Expr:
     return ((x.str.len_chars() == 9) & (y.str.len_chars() == 9) & ((diff <= 1) | swap)).fill_null(False)
 
 
+def _dob_usable(a: str, b: str) -> pl.Expr:
+    """Both dates known and equal, one year apart with month and day equal, day and month swapped, or one of the
+    eight digits of YYYYMMDD different."""
+    x, y = pl.col(a), pl.col(b)
+    sx, sy = x.dt.strftime("%Y%m%d"), y.dt.strftime("%Y%m%d")
+    digits = pl.sum_horizontal([(sx.str.slice(i, 1) != sy.str.slice(i, 1)).cast(pl.Int8) for i in range(8)])
+    year = ((x.dt.year() - y.dt.year()).abs() == 1) & (x.dt.month() == y.dt.month()) & (x.dt.day() == y.dt.day())
+    swap = (x.dt.year() == y.dt.year()) & (x.dt.month() == y.dt.day()) & (x.dt.day() == y.dt.month())
+    return ((digits <= 1) | year | swap).fill_null(False)
+
+
 def _prf(tp: int, fp: int, fn: int, tp_all: int | None = None) -> dict:
     """precision from tp_all (every right decision) and fp; recall from tp (in the set) and fn."""
     right = tp if tp_all is None else tp_all
@@ -88,18 +102,23 @@ def evaluate(home: Path) -> dict:
     master = master.join(truth, on=["file_name", "line_no"]).filter(pl.col("person_id").is_not_null())
     persons = persons.join(truth, on=["file_name", "line_no"], how="left")
     records = records.join(truth, on=["file_name", "line_no"], how="left")
-    usable = master.filter(pl.col("dob").is_not_null()).select("person_id", pl.col("ssn").alias("true_ssn"))
+    usable = master.filter(pl.col("dob").is_not_null()).select(
+        "person_id", pl.col("ssn").alias("true_ssn"), pl.col("dob").alias("true_dob")
+    )
     true_ssn = master.select("person_id", pl.col("ssn").alias("true_ssn"))
 
     # FCR identification
     chosen = persons.filter(pl.col("verified_ssn").is_not_null())
     right = chosen.join(true_ssn, left_on=["person_id", "verified_ssn"], right_on=["person_id", "true_ssn"], how="semi")
-    clerk = persons.filter(pl.col("dob").is_not_null()).join(usable, on="person_id", how="semi")
+    any_dob = persons.filter(pl.col("dob").is_not_null()).join(usable, on="person_id").unique("left_id")
+    clerk = any_dob.filter(_dob_usable("dob", "true_dob"))
     has_master = persons.join(true_ssn, on="person_id", how="semi")
-    tp_clerk = clerk.join(right.select("left_id"), on="left_id", how="semi").height
     fp = chosen.height - right.height
-    identification = {
-        "clerk": {**_prf(tp_clerk, fp, clerk.height - tp_clerk, right.height), "set": clerk.height},
+    identification = {}
+    for name, group in (("clerk", clerk), ("clerk_any_dob", any_dob)):
+        tp = group.join(right.select("left_id"), on="left_id", how="semi").height
+        identification[name] = {**_prf(tp, fp, group.height - tp, right.height), "set": group.height}
+    identification |= {
         "all": {**_prf(right.height, fp, has_master.height - right.height), "set": has_master.height},
         "persons": persons.height,
         "chosen": chosen.height,
@@ -115,18 +134,20 @@ def evaluate(home: Path) -> dict:
         records.filter(pl.col("person_id").is_not_null()), on="person_id", suffix="_r"
     )
     all_true = pairs.select("left_id", "right_id")
-    in_clerk = (
-        pairs.join(clerk.select("left_id"), on="left_id", how="semi")
-        .join(usable, on="person_id")
-        .filter(_one_edit("ssn", "true_ssn"))
-        .select("left_id", "right_id")
-        .unique()
-    )
     right_pairs = predicted.join(all_true, on=["left_id", "right_id"], how="semi").height
     fp = predicted.height - right_pairs
-    tp_clerk = predicted.join(in_clerk, on=["left_id", "right_id"], how="semi").height
-    locate = {
-        "clerk": {**_prf(tp_clerk, fp, in_clerk.height - tp_clerk, right_pairs), "set": in_clerk.height},
+    locate = {}
+    for name, group in (("clerk", clerk), ("clerk_any_dob", any_dob)):
+        in_set = (
+            pairs.join(group.select("left_id"), on="left_id", how="semi")
+            .join(usable, on="person_id")
+            .filter(_one_edit("ssn", "true_ssn"))
+            .select("left_id", "right_id")
+            .unique()
+        )
+        tp = predicted.join(in_set, on=["left_id", "right_id"], how="semi").height
+        locate[name] = {**_prf(tp, fp, in_set.height - tp, right_pairs), "set": in_set.height}
+    locate |= {
         "all": {**_prf(right_pairs, fp, all_true.height - right_pairs), "set": all_true.height},
         "predicted": predicted.height,
     }
