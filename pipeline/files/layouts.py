@@ -56,7 +56,6 @@ FIELD_KEYS = {
     "prov",
     "severity",
 }
-SEVERITIES = {"error", "warning"}
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -180,10 +179,8 @@ def _check_field(where: str, f: dict, csv: bool) -> list[str]:
         problems.append(f"{where}: type '{f.get('type')}' is not one of {sorted(FIELD_TYPES)}")
     if f.get("prov", "P") not in PROVENANCE:
         problems.append(f"{where}: prov '{f.get('prov')}' is not one of S D K P")
-    if f.get("severity", "error") not in SEVERITIES:
+    if f.get("severity", "error") not in ("error", "warning"):
         problems.append(f"{where}: severity '{f.get('severity')}' is not error or warning")
-    if f.get("severity") == "warning" and f.get("type") == "filler":
-        problems.append(f"{where}: a filler cannot be a warning")
     if f.get("type") == "amount" and f.get("unit") not in UNITS:
         problems.append(f"{where}: amount needs unit in {sorted(UNITS)}")
     if f.get("type") == "code" and not f.get("values"):
