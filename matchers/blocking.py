@@ -163,8 +163,15 @@ def ssn_one_edit_pairs(left: pl.DataFrame, right: pl.DataFrame, rule: BlockingRu
     return pairs.select("l", "r")
 
 
+def _has_keys(frame: pl.DataFrame, keys: tuple[str, ...]) -> bool:
+    return all(frame[k].null_count() < frame.height for k in keys)
+
+
 def rule_pairs(left: pl.DataFrame, right: pl.DataFrame, rule: BlockingRule) -> pl.DataFrame:
     """Pairs of one rule. `left` / `right` must carry a UInt32 position column `l` / `r`."""
+    lkeys, rkeys = (("ssn9",), ("ssn9",)) if rule.kind == "ssn_one_edit" else (rule.keys, rule.right_keys or rule.keys)
+    if not (_has_keys(left, lkeys) and _has_keys(right, rkeys)):  # a side without the key (census: no SSN)
+        return pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32})
     if rule.kind == "ssn_one_edit":
         return ssn_one_edit_pairs(left, right, rule)
     return equi_pairs(left, right, rule)
