@@ -8,6 +8,7 @@ from importlib import import_module
 import typer
 
 from pipeline.clikit import Exit
+from pipeline.store.access import StoreBusy
 from pipeline.store.encryption import StoreKeyError, StoreUnreadable
 
 app = typer.Typer(
@@ -58,6 +59,9 @@ def main() -> None:
     except StoreUnreadable as exc:
         typer.echo(f"fpls: {exc}", err=True)
         raise SystemExit(int(Exit.IOERR)) from None
+    except StoreBusy as exc:  # another cycle, a key rotation or a reader holds the store: try again later
+        typer.echo(f"fpls: busy: {exc}", err=True)
+        raise SystemExit(int(Exit.TEMPFAIL)) from None
 
 
 if __name__ == "__main__":

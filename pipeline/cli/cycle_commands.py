@@ -64,11 +64,11 @@ def run(
     show = (lambda s: emit_json(s.to_json())) if json else print_summary
     try:
         if watch_:
-            watch(home, day, POLL_SECONDS, show)
+            watch(home, day, POLL_SECONDS, show, on_busy=lambda exc: info(f"busy, trying again: {exc}"))
             return
         summary = run_cycle(home, day)
     except CycleBusy as exc:
-        fail(str(exc), Exit.TEMPFAIL)
+        fail(f"busy: {exc}", Exit.TEMPFAIL)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
     except OSError as exc:
