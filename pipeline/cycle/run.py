@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline import store
-from pipeline.cycle import inbound
+from pipeline.cycle import dropzone, inbound
 from pipeline.cycle.archive import archive_cycle
 from pipeline.cycle.context import CycleContext, CycleLog, StageRun, result_dict
 from pipeline.cycle.disclose import log_cycle_disclosures
@@ -135,7 +135,7 @@ def _open_cycle(con: duckdb.DuckDBPyConnection, home: Path, as_of: date | None) 
     row = con.execute("SELECT cycle_id, as_of FROM cycles WHERE status <> 'done' ORDER BY cycle_id LIMIT 1").fetchone()
     if row:
         return row[0], row[1], True
-    if not inbound.ready_files(home / "inbound", POLL_SECONDS):
+    if not inbound.claimable(home, POLL_SECONDS):
         return None
     as_of = as_of or date.today()
     seq = con.execute("SELECT count(*) + 1 FROM cycles WHERE as_of = ?", [as_of]).fetchone()[0]
@@ -147,6 +147,25 @@ def _open_cycle(con: duckdb.DuckDBPyConnection, home: Path, as_of: date | None) 
         for p in sorted(partners.values(), key=lambda p: p.id):
             con.execute("INSERT INTO partners VALUES (?, ?, ?)", [p.id, p.kind, list(p.file_types)])
     return cycle_id, as_of, False
+
+
+def give_back_lost_claims(con: duckdb.DuckDBPyConnection, home: Path) -> list[str]:
+    """Files in work/ that no unfinished cycle of the store owns (the store was restored from a backup taken
+    before they were claimed, or their cycle never reached the store) go back to inbound/ with a `.done`
+    marker, so the next cycle takes them; nothing stays in work/ forever."""
+    work = home / "work"
+    if not work.is_dir():
+        return []
+    status = dict(con.execute("SELECT cycle_id, status FROM cycles").fetchall())
+    moved = []
+    for folder in sorted(p for p in work.iterdir() if p.is_dir() and not p.is_symlink()):
+        if status.get(folder.name, "done") != "done":
+            continue  # the unfinished cycle resumes with them
+        known = set(
+            con.execute("SELECT submitter, file_name FROM file_ledger WHERE cycle_id = ?", [folder.name]).fetchall()
+        )
+        moved += dropzone.give_back(folder, home / "inbound", known)
+    return moved
 
 
 def partner_table(con, cycle_id: str) -> list[dict]:
@@ -205,12 +224,15 @@ def run_cycle(home: Path, as_of: date | None = None) -> CycleSummary | None:
     with cycle_lock(home):
         con = _connect_writer(home)
         try:
+            given_back = give_back_lost_claims(con, home)
             opened = _open_cycle(con, home, as_of)
             if opened is None:
                 return None
             cycle_id, as_of, resumed = opened
             ctx = CycleContext(con, home, cycle_id, as_of, CycleLog(home, cycle_id), POLL_SECONDS)
             ctx.log.event("cycle_start", cycle=cycle_id, as_of=as_of, resumed=resumed)
+            if given_back:
+                ctx.log.event("given_back_to_inbound", files=given_back)
             started, results, runs = time.monotonic(), {}, {}
             for name, stage in STAGES:
                 results[name], runs[name] = ctx.timed(name, stage)

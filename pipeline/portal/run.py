@@ -126,7 +126,9 @@ def load_attachment(con: duckdb.DuckDBPyConnection, cycle_id: str, path: Path) -
         file_id = int(con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM file_ledger").fetchone()[0])
         out = AttachmentOutcome(file_id, path.parent.name, path.name, sha)
         con.execute(
-            "INSERT INTO file_ledger VALUES (?, ?, ?, ?, ?, ?, ?, 'loaded', 0, 0, 0, [], NULL, '{}', FALSE)",
+            """INSERT INTO file_ledger (file_id, cycle_id, submitter, file_name, sha256, bytes, layout, status, records,
+            accepted, rejected, reason_codes, duplicate_of, header_json, processed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'loaded', 0, 0, 0, [], NULL, '{}', FALSE)""",
             [file_id, cycle_id, out.submitter, out.file_name, sha, len(data), DOCUMENT_LAYOUT],
         )
         con.execute(

@@ -199,6 +199,11 @@ MIGRATIONS: list[list[str]] = [
     case_type VARCHAR, monthly_obligation BIGINT, arrears BIGINT, last_payment_date DATE,
     last_payment_amount BIGINT, as_of_date DATE)""",
     ],
+    [
+        # Duplicates per submitter also catch the same records resent with other line endings: the digest of the
+        # content with CRLF read as LF (pipeline/cycle/inbound.py `file_digests`).
+        "ALTER TABLE file_ledger ADD COLUMN content_sha256 VARCHAR",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

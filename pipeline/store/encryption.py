@@ -39,6 +39,23 @@ def _unreadable(path: Path, exc: duckdb.Error) -> StoreUnreadable:
     )
 
 
+def store_failure(exc: BaseException) -> tuple[str, int] | None:
+    """A DuckDB error met while working (not opening) that is the store's state, not a bug: (message, sysexits
+    status), else None. A checksum failure is a damaged block (74: restore from a backup; the files the run
+    had claimed go back to inbound/ on the next run); a full disk is 74 too."""
+    text = str(exc)
+    first = text.splitlines()[0] if text else type(exc).__name__
+    if "corrupt database file" in text.lower() or "checksum" in text.lower() or "invalidated" in text.lower():
+        return (
+            f"the store is damaged ({first}); restore it from a backup and run again: the files this run "
+            f"had claimed go back to inbound/ then",
+            74,
+        )
+    if "no space left" in text.lower() or "disk is full" in text.lower():
+        return f"the disk is full while writing the store ({first}); free space and run again", 74
+    return None
+
+
 def configured_key() -> str | None:
     """The store key from the environment, or None when the store is not encrypted."""
     if os.environ.get(KEY_ENV):
