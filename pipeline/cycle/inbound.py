@@ -24,6 +24,8 @@ from pipeline.cycle import dropzone
 from pipeline.cycle.context import CycleContext
 from pipeline.files.codes import STATE_FIPS
 from pipeline.files.layouts import Layout
+from pipeline.files.lines import first_overlong_line
+from pipeline.files.read import max_line_bytes
 from pipeline.files.writer import FILE_MODE, atomic_write
 from pipeline.safeguards.faults import checkpoint
 from pipeline.safeguards.masking import scrub_text
@@ -169,6 +171,8 @@ def csv_sender_problem(partner: Partner, layout: Layout, path: Path) -> str | No
     if not partner.id.startswith("EMP-") or layout.name not in CSV_SENDER_COLUMN:
         return None
     column, where = CSV_SENDER_COLUMN[layout.name]
+    if first_overlong_line(path, max_line_bytes(layout)) is not None:
+        return None  # never read whole: validation refuses it as LINE_TOO_LONG
     try:
         rows = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=True)
         rows = rows.rename({c: c.strip().lower() for c in rows.columns})
