@@ -16,7 +16,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from matchers.ssn import ssn_reason_expr
 from pipeline.cycle.context import CycleContext
+from pipeline.cycle.fcr_rejects import keep_rejected
 from pipeline.cycle.inbound import (
     Partner,
     csv_sender_problem,
@@ -34,9 +36,11 @@ from pipeline.files.read import detect_layout
 from pipeline.files.validate import ValidationResult, validate_file
 from pipeline.portal.run import PORTAL_LAYOUTS, load_attachment, load_portal_file
 from pipeline.safeguards.faults import checkpoint
+from pipeline.safeguards.masking import mask_ssn
 from pipeline.store import insert_frame, transaction
 
 NDNH_ID_FACTOR = 10_000_000_000
+NEVER_ISSUED = ("AREA_000", "AREA_666", "AREA_9XX", "GROUP_00", "SERIAL_0000", "ITIN", "KNOWN_INVALID")
 SOURCES = {"ndnh_w4": "H99", "new_hire_csv": "H99", "ndnh_qw": "H98", "ndnh_ui": "H97"}
 # File-level refusals made by the cycle; their messages live with every other code in error_codes.yaml.
 CYCLE_CODES = (
@@ -152,6 +156,7 @@ class _Sink:
             insert_frame(con, "ndnh_employers", frame)
         elif name in SOURCES:
             insert_frame(con, "ndnh", self._ndnh(frame))
+            self._never_issued(record_id, frame)
         elif name in ENFORCEMENT_LAYOUTS:
             load_enforcement_records(con, name, frame, self.outcome.file_id, self.ctx.cycle_id, self.outcome.submitter)
         elif name in PORTAL_LAYOUTS:
@@ -173,6 +178,23 @@ class _Sink:
             "AND m.member_id = r.member_id AND m.ssn = r.ssn"
         )
         insert_frame(self.ctx.con, "misidentified", rows.filter(pl.col("action") == "A"))
+
+    def _never_issued(self, record_id: str, frame: pl.DataFrame) -> None:
+        """A posted NDNH record whose SSN was never issued gets a warning on its line (ACK, ledger)."""
+        bad = frame.filter(ssn_reason_expr("ssn").is_in(NEVER_ISSUED)).select("line_no", "ssn")
+        message = errors.render("SSN_NEVER_ISSUED")
+        self.outcome.reasons += [
+            {
+                "line": line,
+                "record_type": record_id,
+                "field": "ssn",
+                "code": "SSN_NEVER_ISSUED",
+                "message": message,
+                "value": mask_ssn(ssn),
+                "severity": "W",
+            }
+            for line, ssn in bad.iter_rows()
+        ]
 
     def _ndnh(self, frame: pl.DataFrame) -> pl.DataFrame:
         return frame.with_columns(
@@ -286,6 +308,9 @@ def load_file(ctx: LoadContext, path: Path) -> FileOutcome:
             ctx.con.execute("BEGIN TRANSACTION")
         elif outcome.layout == "ndnh_qw":
             _attach_qw_employers(ctx.con, outcome.file_id)
+        elif outcome.layout == "fcr_input" and result is not None and not result.rejects.is_empty():
+            ids = {"cycle_id": ctx.cycle_id, "file_id": outcome.file_id, "state": outcome.submitter}
+            keep_rejected(ctx.con, path, layout, result.rejects, {**ids, **outcome.header})
         _record_ledger(ctx, outcome, size, result)
         checkpoint("load")
     return outcome

@@ -203,6 +203,12 @@ MIGRATIONS: list[list[str]] = [
         # Duplicates per submitter also catch the same records resent with other line endings: the digest of the
         # content with CRLF read as LF (pipeline/cycle/inbound.py `file_digests`).
         "ALTER TABLE file_ledger ADD COLUMN content_sha256 VARCHAR",
+        # FC / FP records that validation rejected, as far as they can be read, so each gets its REJCT ack with an
+        # error code (pipeline/cycle/fcr_rejects.py) and not only the file ACK.
+        """CREATE TABLE fcr_rejected_input (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, state VARCHAR,
+        record_type VARCHAR, batch_number VARCHAR, action_type VARCHAR, case_id VARCHAR, member_id VARCHAR,
+        participant_type VARCHAR, family_violence VARCHAR, sex VARCHAR, ssn VARCHAR, first_name VARCHAR,
+        middle_name VARCHAR, last_name VARCHAR, error_code VARCHAR)""",
     ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
