@@ -16,7 +16,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from pipeline.safeguards.masking import scrub_text
+from pipeline.safeguards.masking import printable, scrub_text
 
 SCHEMA_VERSION = 1
 # Set when a query answers from the last completed cycle's snapshot (a cycle holds the live store): every
@@ -59,13 +59,13 @@ def emit_json(payload: dict[str, Any]) -> None:
 
 def fail(message: str, code: Exit) -> NoReturn:
     """Print a clear, SSN-free message to stderr and exit with a sysexits status."""
-    typer.echo(f"fpls: {scrub_text(message)}", err=True)
+    typer.echo(f"fpls: {printable(scrub_text(message))}", err=True)
     raise typer.Exit(int(code))
 
 
 def info(message: str) -> None:
     """Log to stderr (data goes to stdout)."""
-    typer.echo(scrub_text(message), err=True)
+    typer.echo(printable(scrub_text(message)), err=True)
 
 
 def emit_query(rows, json: bool, key: str, nothing: str, line: Callable[[dict], str]) -> None:

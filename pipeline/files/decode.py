@@ -22,8 +22,11 @@ RECORD_TYPE = "record_type"
 
 
 def _default_record(layout: Layout, record_id: str | None) -> Record:
+    """The record asked for, else the layout's person record (a data record with an SSN: a QW file's wage
+    records, not its employer records), else its first data record."""
     if record_id is None:
-        return (layout.by_role("data") or layout.records)[0]
+        data = layout.by_role("data") or layout.records
+        return next((r for r in data if any(f.pii for f in r.fields)), data[0])
     if record_id not in {r.id for r in layout.records}:
         raise LookupError(f"layout {layout.name} has no record '{record_id}'; it has {[r.id for r in layout.records]}")
     return layout.record(record_id)
