@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import polars as pl
 import typer
 
-from pipeline.clikit import Exit, JsonOption, emit_json, fail
+from pipeline.clikit import Exit, JsonOption, default_home, emit_json, fail
 from pipeline.files.layouts import Layout, LayoutError, load_all_layouts, load_layout
 from pipeline.safeguards.masking import mask_ssn_expr
 
@@ -145,10 +145,20 @@ def read(
             "--out", help="Write OUT.csv or OUT.parquet (full values); without it, CSV goes to stdout with SSNs masked."
         ),
     ] = None,
-    show_ssn: Annotated[bool, typer.Option("--show-ssn", help="Show full SSNs on stdout (audited use only).")] = False,
+    show_ssn: Annotated[
+        bool,
+        typer.Option(
+            "--show-ssn", help="Show full SSNs on stdout (each use is recorded in <home>/logs/pii_access.jsonl)."
+        ),
+    ] = False,
+    home: Annotated[
+        Optional[Path],
+        typer.Option("--home", help="fpls home whose logs record --show-ssn (default $FPLS_HOME, else ./var)."),
+    ] = None,
 ) -> None:
     """Decode any known fixed-width or CSV file (inbound or outbound) to named columns."""
     from pipeline.files.decode import decode_file
+    from pipeline.files.read import detect_layout
 
     chosen = _layout_or_none(layout)
     try:
@@ -156,11 +166,22 @@ def read(
     except LookupError as exc:
         fail(str(exc), Exit.DATAERR)
     if out is None:  # CSV to stdout, SSNs masked unless asked for
-        pii = [] if show_ssn else [c for c in frame.columns if "ssn" in c]
+        pii = [] if show_ssn else _ssn_columns(frame, chosen or detect_layout(file))
+        if show_ssn:
+            from pipeline.safeguards.access_log import record_pii_access
+
+            criteria = {"file": str(file), "record": record}
+            record_pii_access(home or default_home(), "read --show-ssn", criteria, frame.height)
         typer.echo(frame.with_columns([mask_ssn_expr(c).alias(c) for c in pii]).write_csv(), nl=False)
         return
     frame.write_parquet(out) if out.suffix == ".parquet" else frame.write_csv(out)
     typer.echo(f"{frame.height} records → {out}")
+
+
+def _ssn_columns(frame, layout) -> list[str]:
+    """The columns holding SSNs: the layout's `pii: ssn` fields (a validity code is not an SSN)."""
+    marked = {f.name for r in layout.records for f in r.fields if f.pii} if layout else set()
+    return [c for c in frame.columns if c in marked]
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ their reasons; the data rows of a rejected file are rolled back.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,11 +16,15 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from matchers.ssn import ssn_reason_expr
 from pipeline.cycle.context import CycleContext
+from pipeline.cycle.fcr_rejects import keep_rejected
 from pipeline.cycle.inbound import (
     Partner,
+    csv_sender_problem,
+    entry_refusal,
+    file_digests,
     load_partners,
-    sha256_file,
     transmitter_problem,
     work_files,
 )
@@ -31,12 +36,23 @@ from pipeline.files.read import detect_layout
 from pipeline.files.validate import ValidationResult, validate_file
 from pipeline.portal.run import PORTAL_LAYOUTS, load_attachment, load_portal_file
 from pipeline.safeguards.faults import checkpoint
+from pipeline.safeguards.masking import mask_ssn
 from pipeline.store import insert_frame, transaction
 
 NDNH_ID_FACTOR = 10_000_000_000
+NEVER_ISSUED = ("AREA_000", "AREA_666", "AREA_9XX", "GROUP_00", "SERIAL_0000", "ITIN", "KNOWN_INVALID")
 SOURCES = {"ndnh_w4": "H99", "new_hire_csv": "H99", "ndnh_qw": "H98", "ndnh_ui": "H97"}
 # File-level refusals made by the cycle; their messages live with every other code in error_codes.yaml.
-CYCLE_CODES = ("UNREGISTERED_SUBMITTER", "FILE_TYPE_NOT_ALLOWED", "TRANSMITTER_MISMATCH", "DUPLICATE_FILE")
+CYCLE_CODES = (
+    "UNREGISTERED_SUBMITTER",
+    "FILE_TYPE_NOT_ALLOWED",
+    "TRANSMITTER_MISMATCH",
+    "DUPLICATE_FILE",
+    "ENTRY_IS_SYMLINK",
+    "ENTRY_NOT_A_FILE",
+    "FILE_NAME_REFUSED",
+    "FILE_UNREADABLE",
+)
 
 
 @dataclass
@@ -53,6 +69,7 @@ class FileOutcome:
     reasons: list[dict] = field(default_factory=list)
     duplicate_of: int | None = None
     header: dict = field(default_factory=dict)
+    content_sha256: str = ""
 
     @property
     def codes(self) -> list[str]:
@@ -88,12 +105,14 @@ def _precheck(ctx: LoadContext, path: Path, outcome: FileOutcome) -> Layout | No
     if partner.file_types and layout.name not in partner.file_types:
         _refusal(outcome, "FILE_TYPE_NOT_ALLOWED", layout.name)
         return None
-    problem = transmitter_problem(partner, layout, first_line(path))
+    problem = transmitter_problem(partner, layout, first_line(path)) or csv_sender_problem(partner, layout, path)
     if problem:
         _refusal(outcome, "TRANSMITTER_MISMATCH", problem)
         return None
     dup = ctx.con.execute(
-        "SELECT min(file_id) FROM file_ledger WHERE sha256 = ? AND status = 'loaded'", [outcome.sha256]
+        """SELECT min(file_id) FROM file_ledger WHERE submitter = ? AND status = 'loaded'
+        AND (sha256 = ? OR content_sha256 = ?)""",
+        [outcome.submitter, outcome.sha256, outcome.content_sha256],
     ).fetchone()[0]
     if dup is not None:
         outcome.duplicate_of = int(dup)
@@ -137,6 +156,7 @@ class _Sink:
             insert_frame(con, "ndnh_employers", frame)
         elif name in SOURCES:
             insert_frame(con, "ndnh", self._ndnh(frame))
+            self._never_issued(record_id, frame)
         elif name in ENFORCEMENT_LAYOUTS:
             load_enforcement_records(con, name, frame, self.outcome.file_id, self.ctx.cycle_id, self.outcome.submitter)
         elif name in PORTAL_LAYOUTS:
@@ -158,6 +178,23 @@ class _Sink:
             "AND m.member_id = r.member_id AND m.ssn = r.ssn"
         )
         insert_frame(self.ctx.con, "misidentified", rows.filter(pl.col("action") == "A"))
+
+    def _never_issued(self, record_id: str, frame: pl.DataFrame) -> None:
+        """A posted NDNH record whose SSN was never issued gets a warning on its line (ACK, ledger)."""
+        bad = frame.filter(ssn_reason_expr("ssn").is_in(NEVER_ISSUED)).select("line_no", "ssn")
+        message = errors.render("SSN_NEVER_ISSUED")
+        self.outcome.reasons += [
+            {
+                "line": line,
+                "record_type": record_id,
+                "field": "ssn",
+                "code": "SSN_NEVER_ISSUED",
+                "message": message,
+                "value": mask_ssn(ssn),
+                "severity": "W",
+            }
+            for line, ssn in bad.iter_rows()
+        ]
 
     def _ndnh(self, frame: pl.DataFrame) -> pl.DataFrame:
         return frame.with_columns(
@@ -209,7 +246,9 @@ def _rejects_frame(outcome: FileOutcome, result: ValidationResult | None) -> pl.
 
 def _record_ledger(ctx: LoadContext, outcome: FileOutcome, size: int, result: ValidationResult | None) -> None:
     ctx.con.execute(
-        "INSERT INTO file_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)",
+        """INSERT INTO file_ledger (file_id, cycle_id, submitter, file_name, sha256, bytes, layout, status, records,
+        accepted, rejected, reason_codes, duplicate_of, header_json, processed, content_sha256)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?)""",
         [
             outcome.file_id,
             ctx.cycle_id,
@@ -225,6 +264,7 @@ def _record_ledger(ctx: LoadContext, outcome: FileOutcome, size: int, result: Va
             outcome.codes,
             outcome.duplicate_of,
             json.dumps(outcome.header, default=str, sort_keys=True),
+            outcome.content_sha256,
         ],
     )
     insert_frame(ctx.con, "rejects", _rejects_frame(outcome, result))
@@ -234,9 +274,26 @@ def next_file_id(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM file_ledger").fetchone()[0])
 
 
+def _refused_entry(ctx: LoadContext, path: Path, code: str) -> FileOutcome:
+    """A claimed entry that is not read at all (a symlink, a folder, a bad name, no read permission): only its
+    ledger row and reason, so the submitter's ACK says why and the archive stage quarantines it."""
+    outcome = _refusal(FileOutcome(next_file_id(ctx.con), path.parent.name, path.name, ""), code)
+    with transaction(ctx.con):
+        _record_ledger(ctx, outcome, os.lstat(path).st_size if code == "FILE_UNREADABLE" else 0, None)
+        checkpoint("load")
+    return outcome
+
+
 def load_file(ctx: LoadContext, path: Path) -> FileOutcome:
     """Check, validate and load one claimed file (work/<cycle>/<submitter>/FILE) in one transaction."""
-    outcome = FileOutcome(next_file_id(ctx.con), path.parent.name, path.name, sha256_file(path))
+    refusal = entry_refusal(path)
+    if refusal is not None:
+        return _refused_entry(ctx, path, refusal)
+    try:
+        digests = file_digests(path)
+    except PermissionError:
+        return _refused_entry(ctx, path, "FILE_UNREADABLE")
+    outcome = FileOutcome(next_file_id(ctx.con), path.parent.name, path.name, digests[0], content_sha256=digests[1])
     size = path.stat().st_size
     with transaction(ctx.con):
         layout = _precheck(ctx, path, outcome)
@@ -253,6 +310,9 @@ def load_file(ctx: LoadContext, path: Path) -> FileOutcome:
             ctx.con.execute("BEGIN TRANSACTION")
         elif outcome.layout == "ndnh_qw":
             _attach_qw_employers(ctx.con, outcome.file_id)
+        elif outcome.layout == "fcr_input" and result is not None and not result.rejects.is_empty():
+            ids = {"cycle_id": ctx.cycle_id, "file_id": outcome.file_id, "state": outcome.submitter}
+            keep_rejected(ctx.con, path, layout, result.rejects, {**ids, **outcome.header})
         _record_ledger(ctx, outcome, size, result)
         checkpoint("load")
     return outcome
@@ -290,7 +350,8 @@ def load_claimed(ctx: CycleContext) -> LoadResult:
     for path in work_files(ctx.home / "work" / ctx.cycle_id):
         if (path.parent.name, path.name) in done:
             continue
-        outcome = load_attachment(ctx.con, ctx.cycle_id, path) or load_file(load_ctx, path)
+        refused = entry_refusal(path) is not None  # never read (a symlink named like a document included)
+        outcome = (None if refused else load_attachment(ctx.con, ctx.cycle_id, path)) or load_file(load_ctx, path)
         ctx.log.event(
             "file",
             submitter=outcome.submitter,

@@ -18,10 +18,11 @@ from pipeline.files import errors
 from pipeline.files.controls import ControlTally, describe
 from pipeline.files.layouts import Layout, Record
 from pipeline.files.line_checks import CLEAN, LINE_CODE, RECORD_TYPE, FixedState, line_codes, line_rejects
-from pipeline.files.lines import BATCH_ROWS, LINE_NO
+from pipeline.files.lines import BATCH_ROWS, LINE_NO, first_overlong_line
 from pipeline.files.read import (
     detect_layout,
     iter_fixed_batches,
+    max_line_bytes,
     read_csv_text,
     scanner_built,
     slice_fields,
@@ -231,6 +232,11 @@ def _validate_fixed(path: Path, layout: Layout, sink: Sink, batch_rows: int, com
 def _validate_csv(path: Path, layout: Layout, sink: Sink) -> ValidationResult:
     result = ValidationResult(path.name, layout.name)
     record = layout.by_role("data")[0]
+    overlong = first_overlong_line(path, max_line_bytes(layout))
+    if overlong is not None:  # never handed whole to the CSV reader: the file is refused
+        result.records = max(_count_lines(path) - 1, 0)
+        result.reject_file(_file_error(result, "LINE_TOO_LONG", line=overlong))
+        return result
     text = read_csv_text(path)
     result.records = text.height
     columns = {f.column.lower(): f.name for f in record.fields if f.kept}

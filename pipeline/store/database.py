@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipeline.store.access import StoreBusy, snapshot_path
 from pipeline.store.encryption import configured_key, open_encrypted, open_plain
 
 DB_NAME = "fpls.duckdb"
@@ -198,18 +199,51 @@ MIGRATIONS: list[list[str]] = [
     case_type VARCHAR, monthly_obligation BIGINT, arrears BIGINT, last_payment_date DATE,
     last_payment_amount BIGINT, as_of_date DATE)""",
     ],
+    [
+        # Duplicates per submitter also catch the same records resent with other line endings: the digest of the
+        # content with CRLF read as LF (pipeline/cycle/inbound.py `file_digests`).
+        "ALTER TABLE file_ledger ADD COLUMN content_sha256 VARCHAR",
+        # FC / FP records that validation rejected, as far as they can be read, so each gets its REJCT ack with an
+        # error code (pipeline/cycle/fcr_rejects.py) and not only the file ACK.
+        """CREATE TABLE fcr_rejected_input (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, state VARCHAR,
+        record_type VARCHAR, batch_number VARCHAR, action_type VARCHAR, case_id VARCHAR, member_id VARCHAR,
+        participant_type VARCHAR, family_violence VARCHAR, sex VARCHAR, ssn VARCHAR, first_name VARCHAR,
+        middle_name VARCHAR, last_name VARCHAR, error_code VARCHAR)""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def connect(home: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and migrate) the store; encrypted at rest when a key is configured (pipeline/store/encryption.py)."""
-    path = Path(home) / DB_NAME
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     key = configured_key()
-    con = open_encrypted(path, key, read_only) if key else open_plain(path, read_only)
+    return open_encrypted(path, key, read_only) if key else open_plain(path, read_only)
+
+
+def connect(home: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and migrate) the store; encrypted at rest when a key is configured (pipeline/store/encryption.py).
+    Another process holding it raises StoreBusy."""
+    con = _open(Path(home) / DB_NAME, read_only)
     if not read_only:
         migrate(con)
     return con
+
+
+def connect_reader(home: Path) -> tuple[duckdb.DuckDBPyConnection, str | None]:
+    """A read-only connection for an operator's query: the live store, or, while a cycle (or another writer)
+    holds it, the snapshot the last completed cycle published (pipeline/store/access.py). Returns the
+    connection and None, or the snapshot's connection and the id of the cycle it holds."""
+    try:
+        return connect(home, read_only=True), None
+    except StoreBusy:
+        snapshot = snapshot_path(home)
+        if not snapshot.exists():
+            raise StoreBusy(
+                "the store is in use (a cycle is running) and no completed cycle has published a snapshot yet; "
+                "try again when the cycle is done"
+            ) from None
+    con = _open(snapshot, read_only=True)
+    row = con.execute("SELECT max(cycle_id) FROM cycles WHERE status = 'done'").fetchone()
+    return con, (row[0] if row and row[0] else "none")
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
