@@ -31,7 +31,7 @@ from pipeline.files.read import detect_layout
 from pipeline.files.validate import ValidationResult, validate_file
 from pipeline.portal.run import PORTAL_LAYOUTS, load_attachment, load_portal_file
 from pipeline.safeguards.faults import checkpoint
-from pipeline.store import insert_frame, transaction
+from pipeline.store import Appender, insert_frame, transaction
 
 NDNH_ID_FACTOR = 10_000_000_000
 SOURCES = {"ndnh_w4": "H99", "new_hire_csv": "H99", "ndnh_qw": "H98", "ndnh_ui": "H97"}
@@ -65,6 +65,12 @@ class LoadContext:
     cycle_id: str
     as_of: date
     partners: dict[str, Partner]
+    appenders: dict[str, Appender] = field(default_factory=dict)  # per table, for the whole stage
+
+    def appender(self, table: str) -> Appender:
+        if table not in self.appenders:
+            self.appenders[table] = Appender(self.con, table)
+        return self.appenders[table]
 
 
 def _refusal(outcome: FileOutcome, code: str, detail: str = "") -> FileOutcome:
@@ -103,15 +109,22 @@ def _precheck(ctx: LoadContext, path: Path, outcome: FileOutcome) -> Layout | No
 
 
 class _Sink:
-    """Receives accepted typed batches and appends them to the store tables of the file type."""
+    """Receives accepted typed batches and appends them to the store tables of the file type, as they come:
+    each batch goes to DuckDB through its Arrow scan, the columns that are the same for the whole file added
+    by DuckDB in the INSERT (pipeline/store Appender), so memory follows the batch."""
 
     def __init__(self, ctx: LoadContext, outcome: FileOutcome, layout: Layout):
         self.ctx, self.outcome, self.layout = ctx, outcome, layout
+        self.meta = {"cycle_id": ctx.cycle_id, "file_id": outcome.file_id}
+        self.employers = _QwEmployers() if layout.name == "ndnh_qw" else None
 
     def _meta(self, frame: pl.DataFrame) -> pl.DataFrame:
         return frame.with_columns(
             pl.lit(self.ctx.cycle_id).alias("cycle_id"), pl.lit(self.outcome.file_id, dtype=pl.Int32).alias("file_id")
         )
+
+    def _append(self, table: str, frame: pl.DataFrame, expressions: dict | None = None, **constants) -> None:
+        self.ctx.appender(table).append(frame, {**self.meta, **constants}, expressions)
 
     def __call__(self, record_id: str, frame: pl.DataFrame) -> None:
         con, name = self.ctx.con, self.layout.name
@@ -120,23 +133,31 @@ class _Sink:
             return
         if self.layout.trailer_record and record_id == self.layout.trailer_record.id:
             return
-        frame = self._meta(frame)
         if name == "ssa_master":
-            insert_frame(con, "ssa_master", frame)
+            self._append("ssa_master", frame)
         elif name == "fcr_input":
-            frame = frame.with_columns(
-                pl.lit(self.outcome.submitter).alias("state"),
-                pl.lit(self.outcome.header.get("batch_number")).alias("batch_number"),
+            table = "fcr_case_input" if record_id == "FC" else "fcr_person_input"
+            self._append(
+                table, frame, state=self.outcome.submitter, batch_number=self.outcome.header.get("batch_number")
             )
-            insert_frame(con, "fcr_case_input" if record_id == "FC" else "fcr_person_input", frame)
         elif name == "misidentified_csv":
-            self._misidentified(frame)
+            self._misidentified(self._meta(frame))
         elif name == "case_financial_csv":  # a state reports only its own cases: rows naming another are not loaded
-            insert_frame(con, "case_financial", frame.filter(pl.col("state") == self.outcome.submitter))
+            self._append("case_financial", frame.filter(pl.col("state") == self.outcome.submitter))
         elif name == "ndnh_qw" and record_id == "E4":
-            insert_frame(con, "ndnh_employers", frame)
+            self._append("ndnh_employers", frame)
+            self.employers.add(frame)
         elif name in SOURCES:
-            insert_frame(con, "ndnh", self._ndnh(frame))
+            if self.employers is not None:
+                frame = self.employers.attach(frame)
+            self._append(
+                "ndnh",
+                frame,
+                {"ndnh_id": f"{int(self.outcome.file_id)}::BIGINT * {NDNH_ID_FACTOR} + line_no"},
+                received=self.ctx.as_of,
+                submitter=self.outcome.submitter,
+                source=SOURCES[name],
+            )
         elif name in ENFORCEMENT_LAYOUTS:
             load_enforcement_records(con, name, frame, self.outcome.file_id, self.ctx.cycle_id, self.outcome.submitter)
         elif name in PORTAL_LAYOUTS:
@@ -159,13 +180,43 @@ class _Sink:
         )
         insert_frame(self.ctx.con, "misidentified", rows.filter(pl.col("action") == "A"))
 
-    def _ndnh(self, frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.with_columns(
-            (pl.lit(self.outcome.file_id, dtype=pl.Int64) * NDNH_ID_FACTOR + pl.col("line_no")).alias("ndnh_id"),
-            pl.lit(self.ctx.as_of).alias("received"),
-            pl.lit(self.outcome.submitter).alias("submitter"),
-            pl.lit(SOURCES[self.layout.name]).alias("source"),
-        )
+
+QW_EMPLOYER = (
+    "employer_name",
+    "employer_address_line_1",
+    "employer_address_line_2",
+    "employer_city",
+    "employer_state",
+    "employer_zip",
+)
+QW_KEY = ["employer_fein", "reporting_period"]
+
+
+class _QwEmployers:
+    """A QW file's employer records (E4), the first one per (FEIN, period) in line order, joined to the wage
+    records (QW) as they are appended: a wage record takes its employer's name and address. The E4 records
+    of a batch reach the sink before its QW records, so a wage record finds every E4 of an earlier line; one
+    whose first E4 comes later in the file is mended at the end of the file (`_attach_qw_employers`)."""
+
+    def __init__(self):
+        self.first = pl.DataFrame(schema={k: pl.Utf8 for k in (*QW_KEY, *QW_EMPLOYER)})
+        self.unmatched: set[tuple] = set()  # keys of wage records appended before any E4 of theirs
+
+    def add(self, frame: pl.DataFrame) -> None:
+        new = frame.select(*QW_KEY, *QW_EMPLOYER).unique(QW_KEY, keep="first", maintain_order=True)
+        self.first = pl.concat([self.first, new.join(self.first, on=QW_KEY, how="anti", nulls_equal=True)])
+
+    def attach(self, frame: pl.DataFrame) -> pl.DataFrame:
+        joined = frame.drop(QW_EMPLOYER, strict=False).join(self.first, on=QW_KEY, how="left", maintain_order="left")
+        missing = joined.filter(pl.col("employer_name").is_null()).select(QW_KEY).unique()
+        self.unmatched |= set(missing.iter_rows())
+        return joined
+
+    def mend(self) -> bool:
+        """Whether some wage record was appended before the first E4 of its employer (then the UPDATE runs)."""
+        if not self.unmatched:
+            return False
+        return bool(set(self.first.select(QW_KEY).iter_rows()) & self.unmatched)
 
 
 def _attach_qw_employers(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
@@ -238,18 +289,19 @@ def load_file(ctx: LoadContext, path: Path) -> FileOutcome:
     size = path.stat().st_size
     with transaction(ctx.con):
         layout = _precheck(ctx, path, outcome)
-        result = None
+        result = sink = None
         if outcome.status == "loaded" and layout is None:
             code = "EMPTY_FILE" if size == 0 else "UNKNOWN_LAYOUT"
             outcome.reasons.append({**errors.reject_row(path.name, 1, "", "", code), "severity": "E"})
             outcome.status = "rejected"
         elif outcome.status == "loaded":
-            result = validate_file(path, layout, sink=_Sink(ctx, outcome, layout))
+            sink = _Sink(ctx, outcome, layout)
+            result = validate_file(path, layout, sink=sink)
             _apply_validation(outcome, result)
         if outcome.status != "loaded":
             ctx.con.execute("ROLLBACK")
             ctx.con.execute("BEGIN TRANSACTION")
-        elif outcome.layout == "ndnh_qw":
+        elif sink is not None and sink.employers is not None and sink.employers.mend():
             _attach_qw_employers(ctx.con, outcome.file_id)
         _record_ledger(ctx, outcome, size, result)
         checkpoint("load")

@@ -8,6 +8,7 @@ May import `pipeline.safeguards`; knows nothing of files or exchanges.
 from pipeline.store.database import (
     DB_NAME,
     SCHEMA_VERSION,
+    Appender,
     connect,
     dump_tables,
     frame,
@@ -22,6 +23,7 @@ from pipeline.store.database import (
 
 __all__ = [
     "DB_NAME",
+    "Appender",
     "SCHEMA_VERSION",
     "connect",
     "dump_tables",

@@ -258,6 +258,46 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
     return frame.height
 
 
+class Appender:
+    """Appends batches to one table through DuckDB's Arrow scan, for a load that streams many batches.
+
+    The table's columns are read once (not per batch); columns the same for every row of a batch (cycle,
+    file, submitter, ...) and columns computed from others (`expressions`, SQL over the batch's columns)
+    are added by DuckDB in the INSERT itself, so the batch is never copied to add them. Frame columns the
+    table lacks are left out; table columns given nowhere stay null."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, table: str):
+        self.con, self.table = con, table
+        self.columns = table_columns(con, table)
+        self._statements: dict[tuple, tuple[str, list[str]]] = {}
+
+    def _statement(self, names: tuple[str, ...], constants: tuple[str, ...], expressions: tuple) -> tuple[str, list]:
+        key = (names, constants, expressions)
+        if key not in self._statements:
+            given = dict.fromkeys(names, None) | dict.fromkeys(constants, "?") | dict(expressions)
+            targets = [c for c in self.columns if c in given]
+            values = [f'"{c}"' if given[c] is None else given[c] for c in targets]
+            sql = f"INSERT INTO {self.table} ({', '.join(targets)}) SELECT {', '.join(values)} FROM _fpls_batch"
+            self._statements[key] = (sql, [c for c in targets if given[c] == "?"])
+        return self._statements[key]
+
+    def append(self, frame: pl.DataFrame, constants: dict | None = None, expressions: dict | None = None) -> int:
+        """Append `frame` (polars, or an Arrow table) with `constants` (column → one value for every row) and
+        `expressions` (column → SQL over the frame's columns). Returns the rows appended."""
+        if not len(frame):
+            return 0
+        constants, expressions = constants or {}, expressions or {}
+        names = tuple(frame.columns if isinstance(frame, pl.DataFrame) else frame.column_names)
+        sql, params = self._statement(names, tuple(constants), tuple(expressions.items()))
+        batch = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
+        self.con.register("_fpls_batch", batch)
+        try:
+            self.con.execute(sql, [constants[c] for c in params])
+        finally:
+            self.con.unregister("_fpls_batch")
+        return len(frame)
+
+
 def stage_done(con: duckdb.DuckDBPyConnection, cycle_id: str, stage: str) -> bool:
     return (
         con.execute("SELECT count(*) FROM cycle_stages WHERE cycle_id = ? AND stage = ?", [cycle_id, stage]).fetchone()[
