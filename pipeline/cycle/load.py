@@ -8,6 +8,7 @@ their reasons; the data rows of a rejected file are rolled back.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,7 +32,7 @@ from pipeline.files.read import detect_layout
 from pipeline.files.validate import ValidationResult, validate_file
 from pipeline.portal.run import PORTAL_LAYOUTS, load_attachment, load_portal_file
 from pipeline.safeguards.faults import checkpoint
-from pipeline.store import Appender, insert_frame, transaction
+from pipeline.store import Appender, bulk_appends, insert_frame, transaction
 
 NDNH_ID_FACTOR = 10_000_000_000
 SOURCES = {"ndnh_w4": "H99", "new_hire_csv": "H99", "ndnh_qw": "H98", "ndnh_ui": "H97"}
@@ -283,9 +284,10 @@ def next_file_id(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM file_ledger").fetchone()[0])
 
 
-def load_file(ctx: LoadContext, path: Path) -> FileOutcome:
-    """Check, validate and load one claimed file (work/<cycle>/<submitter>/FILE) in one transaction."""
-    outcome = FileOutcome(next_file_id(ctx.con), path.parent.name, path.name, sha256_file(path))
+def load_file(ctx: LoadContext, path: Path, sha256: str | None = None) -> FileOutcome:
+    """Check, validate and load one claimed file (work/<cycle>/<submitter>/FILE) in one transaction.
+    `sha256`: the file's digest when the caller has it already."""
+    outcome = FileOutcome(next_file_id(ctx.con), path.parent.name, path.name, sha256 or sha256_file(path))
     size = path.stat().st_size
     with transaction(ctx.con):
         layout = _precheck(ctx, path, outcome)
@@ -337,20 +339,24 @@ def load_claimed(ctx: CycleContext) -> LoadResult:
         ).fetchall()
     }
     result = LoadResult()
-    for path in work_files(ctx.home / "work" / ctx.cycle_id):
-        if (path.parent.name, path.name) in done:
-            continue
-        outcome = load_attachment(ctx.con, ctx.cycle_id, path) or load_file(load_ctx, path)
-        ctx.log.event(
-            "file",
-            submitter=outcome.submitter,
-            file=outcome.file_name,
-            layout=outcome.layout,
-            status=outcome.status,
-            records=outcome.records,
-            accepted=outcome.accepted,
-            rejected=outcome.rejected,
-            codes=outcome.codes,
-        )
-        result.add(outcome)
+    paths = [p for p in work_files(ctx.home / "work" / ctx.cycle_id) if (p.parent.name, p.name) not in done]
+    # the next file's digest is taken on another core while this one loads (hashlib releases the GIL)
+    with bulk_appends(ctx.con), ThreadPoolExecutor(1) as hasher:
+        digests = {p: hasher.submit(sha256_file, p) for p in paths[:1]}
+        for i, path in enumerate(paths):
+            digests.update({p: hasher.submit(sha256_file, p) for p in paths[i + 1 : i + 2]})
+            digest = digests.pop(path)
+            outcome = load_attachment(ctx.con, ctx.cycle_id, path) or load_file(load_ctx, path, digest.result())
+            ctx.log.event(
+                "file",
+                submitter=outcome.submitter,
+                file=outcome.file_name,
+                layout=outcome.layout,
+                status=outcome.status,
+                records=outcome.records,
+                accepted=outcome.accepted,
+                rejected=outcome.rejected,
+                codes=outcome.codes,
+            )
+            result.add(outcome)
     return result

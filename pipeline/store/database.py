@@ -298,6 +298,27 @@ class Appender:
         return len(frame)
 
 
+@contextmanager
+def bulk_appends(con: duckdb.DuckDBPyConnection):
+    """Settings for a run of many small appending transactions (the load stage: one per file), then one
+    checkpoint. DuckDB runs on one thread: for batches of this size its task scheduling costs more CPU than
+    the parallelism gives back (measured on the 2-core machine; BENCHMARKS.md, load stage). And it writes
+    the WAL without checkpointing every 16 MiB: each of those checkpoints rewrote the last row group of
+    every table appended to (and the ndnh key index), so a load paid for its tables many times over. Every
+    commit is durable in the WAL as before; the checkpoint at the end folds it into the database file."""
+    threads, threshold = con.execute(
+        "SELECT current_setting('threads'), current_setting('checkpoint_threshold')"
+    ).fetchone()
+    con.execute("SET threads = 1")
+    con.execute("SET checkpoint_threshold = '1TB'")
+    try:
+        yield con
+    finally:
+        con.execute(f"SET threads = {int(threads)}")
+        con.execute(f"SET checkpoint_threshold = '{threshold}'")
+    con.execute("CHECKPOINT")
+
+
 def stage_done(con: duckdb.DuckDBPyConnection, cycle_id: str, stage: str) -> bool:
     return (
         con.execute("SELECT count(*) FROM cycle_stages WHERE cycle_id = ? AND stage = ?", [cycle_id, stage]).fetchone()[
