@@ -277,7 +277,7 @@ def _record_ledger(ctx: LoadContext, outcome: FileOutcome, size: int, result: Va
             json.dumps(outcome.header, default=str, sort_keys=True),
         ],
     )
-    insert_frame(ctx.con, "rejects", _rejects_frame(outcome, result))
+    ctx.appender("rejects").append(_rejects_frame(outcome, result))
 
 
 def next_file_id(con: duckdb.DuckDBPyConnection) -> int:
