@@ -143,9 +143,10 @@ def exact_ok(frame: pl.DataFrame | None = None) -> pl.Expr:
     - first name agrees and surname agrees or is similar (one typo), or the names are swapped;
     - first name agrees, not by an initial alone, and the surname is blank or changed (marriage, a placeholder);
     - first name similar (a typo), surname and middle initial agreeing;
-    - first name blank, surname agreeing, middle initial and sex not disagreeing;
+    - first name blank (or a placeholder), surname and middle initial agreeing, sex not disagreeing (the surname
+      alone would verify a relative's SSN);
     - DOB exact or in tolerance, first name agreeing (an initial is enough), sex not disagreeing;
-    - DOB exact, surname agreeing, the first name similar, sex not disagreeing.
+    - DOB exact, surname agreeing, the first name similar or blank, sex not disagreeing.
 
     A clearly different first name is never accepted, whatever else agrees: the SSN and surname are what a
     relative's record shares (DESIGN §8)."""
@@ -156,10 +157,10 @@ def exact_ok(frame: pl.DataFrame | None = None) -> pl.Expr:
         | pl.col("swapped")
         | (pl.col("first_strong") & last.is_in(["blank", "differ"]))
         | ((first == "similar") & (last == "agree") & (mid == "agree"))
-        | ((first == "blank") & (last == "agree") & (mid != "differ") & pl.col("sex_ok"))
+        | ((first == "blank") & (last == "agree") & (mid == "agree") & pl.col("sex_ok"))
     )
     dob_backed = pl.col("dob_level").is_in(["E", "T"]) & (first == "agree") & pl.col("sex_ok")
-    typo_dob = (pl.col("dob_level") == "E") & (first == "similar") & (last == "agree") & pl.col("sex_ok")
+    typo_dob = (pl.col("dob_level") == "E") & first.is_in(["similar", "blank"]) & (last == "agree") & pl.col("sex_ok")
     return ((dob_ok & name) | dob_backed | typo_dob).fill_null(False)
 
 
