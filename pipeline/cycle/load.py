@@ -345,7 +345,9 @@ def load_claimed(ctx: CycleContext) -> LoadResult:
         ).fetchall()
     }
     result = LoadResult()
-    for path in work_files(ctx.home / "work" / ctx.cycle_id):
+    claimed = work_files(ctx.home / "work" / ctx.cycle_id)
+    for i, path in enumerate(claimed, 1):
+        ctx.report("file", i - 1, len(claimed), f"{path.parent.name}/{path.name}")
         if (path.parent.name, path.name) in done:
             continue
         refused = entry_refusal(path) is not None  # never read (a symlink named like a document included)
