@@ -364,4 +364,5 @@ def load_claimed(ctx: CycleContext) -> LoadResult:
             codes=outcome.codes,
         )
         result.add(outcome)
+    ctx.report("file", len(claimed), len(claimed), "files loaded")
     return result
