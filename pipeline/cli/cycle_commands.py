@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from pipeline.cli.progress import cycle_progress, wanted
 from pipeline.clikit import (
     Exit,
     HomeOption,
@@ -70,7 +71,8 @@ def run(
         if watch_:
             watch(home, day, POLL_SECONDS, show, on_busy=lambda exc: info(f"busy, trying again: {exc}"))
             return
-        summary = run_cycle(home, day)
+        with cycle_progress(wanted(json)) as progress:
+            summary = run_cycle(home, day, progress=progress)
     except CycleBusy as exc:
         fail(f"busy: {exc}", Exit.TEMPFAIL)
     except KeyboardInterrupt:

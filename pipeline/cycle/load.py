@@ -349,7 +349,9 @@ def load_claimed(ctx: CycleContext) -> LoadResult:
     }
     result = LoadResult()
     with bulk_appends(ctx.con):
-        for path in work_files(ctx.home / "work" / ctx.cycle_id):
+        claimed = work_files(ctx.home / "work" / ctx.cycle_id)
+        for i, path in enumerate(claimed, 1):
+            ctx.report("file", i - 1, len(claimed), f"{path.parent.name}/{path.name}")
             if (path.parent.name, path.name) in done:
                 continue
             refused = entry_refusal(path) is not None  # never read (a symlink named like a document included)
@@ -366,4 +368,5 @@ def load_claimed(ctx: CycleContext) -> LoadResult:
                 codes=outcome.codes,
             )
             result.add(outcome)
+        ctx.report("file", len(claimed), len(claimed), "files loaded")
     return result

@@ -217,8 +217,9 @@ def ensure_home(home: Path) -> None:
         (home / d).mkdir(parents=True, exist_ok=True)
 
 
-def run_cycle(home: Path, as_of: date | None = None) -> CycleSummary | None:
-    """Run (or resume) one cycle. None when nothing is ready and no cycle is unfinished."""
+def run_cycle(home: Path, as_of: date | None = None, progress=None) -> CycleSummary | None:
+    """Run (or resume) one cycle. None when nothing is ready and no cycle is unfinished. `progress(kind, done,
+    total, label)` hears of each stage and each file loaded (the CLI's terminal display)."""
     home = Path(home)
     ensure_home(home)
     with cycle_lock(home):
@@ -229,13 +230,15 @@ def run_cycle(home: Path, as_of: date | None = None) -> CycleSummary | None:
             if opened is None:
                 return None
             cycle_id, as_of, resumed = opened
-            ctx = CycleContext(con, home, cycle_id, as_of, CycleLog(home, cycle_id), POLL_SECONDS)
+            ctx = CycleContext(con, home, cycle_id, as_of, CycleLog(home, cycle_id), POLL_SECONDS, progress=progress)
             ctx.log.event("cycle_start", cycle=cycle_id, as_of=as_of, resumed=resumed)
             if given_back:
                 ctx.log.event("given_back_to_inbound", files=given_back)
             started, results, runs = time.monotonic(), {}, {}
-            for name, stage in STAGES:
+            for i, (name, stage) in enumerate(STAGES):
+                ctx.report("stage", i, len(STAGES), name)
                 results[name], runs[name] = ctx.timed(name, stage)
+            ctx.report("stage", len(STAGES), len(STAGES), "done")
             summary = _summary(ctx, resumed, results, runs)
             ctx.log.event("cycle_done", seconds=round(time.monotonic() - started, 2), partners=summary.partners)
             return summary

@@ -88,3 +88,61 @@ def test_the_quick_financial_view_is_readable():
         "in 2 payment(s)"
     )
     assert "{" not in line and _financial_line({"available": False}) == "no case financial summary submitted"
+
+
+def _run_on_a_terminal(home, *extra: str) -> tuple[int, str, str]:
+    """`fpls run` with stderr on a pseudo-terminal (what an operator's shell gives it); stdout piped."""
+    import os
+    import pty
+    import subprocess
+
+    from tests.pipeline.cycle.conftest import FPLS, ROOT
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "FPLS_POLL_SECONDS": "0", "COLUMNS": "120"}
+    env.pop("FPLS_FAULT", None)
+    proc = subprocess.Popen(
+        [*FPLS, "run", "--home", str(home), "--as-of", "2026-11-02", *extra],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        cwd=ROOT,
+        env=env,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    out = proc.stdout.read().decode()
+    code = proc.wait()
+    os.close(master)
+    return code, out, b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_on_a_terminal_only_and_never_with_json(tmp_path):
+    home = build_home(tmp_path / "tty" / "home", bad=False)
+    code, out, err = _run_on_a_terminal(home)
+    assert code == 0 and "stage" in err and "load" in err and "cycle 20261102-01" in out, err
+    home = build_home(tmp_path / "json" / "home", bad=False)
+    code, out, err = _run_on_a_terminal(home, "--json")
+    assert code == 0 and json.loads(out)["cycle_id"] == "20261102-01" and "stage" not in err, err
+    home = build_home(tmp_path / "pipe" / "home", bad=False)
+    piped = run_home(home)
+    assert piped.returncode == 0 and piped.stderr == "", piped.stderr
+
+
+def test_store_failures_met_mid_work_are_74_with_a_message():
+    import duckdb
+
+    from pipeline.store.encryption import store_failure
+
+    corrupt = duckdb.IOException("IO Error: Corrupt database file: computed checksum 1 does not match stored 2")
+    full = duckdb.IOException('IO Error: Could not write file "fpls.duckdb": No space left on device')
+    assert store_failure(corrupt)[1] == 74 and "backup" in store_failure(corrupt)[0]
+    assert store_failure(full)[1] == 74 and "disk is full" in store_failure(full)[0]
+    assert store_failure(duckdb.BinderException("Binder Error: no such column")) is None
