@@ -347,10 +347,10 @@ def bulk_appends(con: duckdb.DuckDBPyConnection):
     con.execute("SET checkpoint_threshold = '1TB'")
     try:
         yield con
+        con.execute("CHECKPOINT")
     finally:
         con.execute(f"SET threads = {int(threads)}")
         con.execute(f"SET checkpoint_threshold = '{threshold}'")
-    con.execute("CHECKPOINT")
 
 
 def stage_done(con: duckdb.DuckDBPyConnection, cycle_id: str, stage: str) -> bool:
