@@ -47,7 +47,7 @@ def latest_cycle(con: duckdb.DuckDBPyConnection) -> str | None:
 def _run_all(con, cycle_id: str) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:
     columns = metrics.store_columns(con)
     frames, missing = {}, {}
-    for name in query_names() + [LETTERS_QUERY]:
+    for name in dict.fromkeys(query_names() + [LETTERS_QUERY]):
         lacks = metrics.missing(name, columns)
         if lacks:
             missing[name] = ", ".join(lacks)
@@ -84,8 +84,6 @@ def _state_frames(state: str, frames, by_state) -> dict[str, pl.DataFrame]:
 def _write_csvs(out: Path, scope: str, page_frames: dict[str, pl.DataFrame]) -> dict[str, str]:
     names = {}
     for name, df in page_frames.items():
-        if name == LETTERS_QUERY:
-            continue
         file = f"{scope}_{name}.csv"
         df.write_csv(out / file)
         names[name] = file
@@ -149,7 +147,7 @@ def build_reports(con: duckdb.DuckDBPyConnection, home: Path | str, cycle_id: st
         n_csv += len(csvs)
         if LETTERS_QUERY in sf:
             (tmp / f"{st}_asap_letters.txt").write_text(letters.render_letters(sf[LETTERS_QUERY], st), encoding="utf-8")
-            n_letters += sf[LETTERS_QUERY].height
+            n_letters += sf[LETTERS_QUERY].filter(pl.col("mailing") == "mailed").height
         _write_page(
             tmp,
             f"{st}.html",

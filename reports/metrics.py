@@ -69,7 +69,11 @@ def registry() -> dict[str, Query]:
             raw[name] = _parse_block(name, text[m.end() : end], path.name)
     out = {}
     for name, q in raw.items():
-        sql = _FRAGMENT.sub(lambda f: raw[f.group(1)].sql, q.sql)
+        sql = q.sql
+        for _ in range(5):  # fragments may use fragments (a few levels, never a cycle)
+            sql = _FRAGMENT.sub(lambda f: raw[f.group(1)].sql, sql)
+        if "{{" in sql:
+            raise ValueError(f"query {name}: fragments nested too deep or in a cycle")
         out[name] = Query(q.name, q.title, q.requires, sql, q.source)
     return out
 

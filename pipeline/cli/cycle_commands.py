@@ -59,6 +59,7 @@ def run(
 ) -> None:
     """Run one cycle over everything ready in inbound/ (or resume an interrupted one)."""
     from pipeline.cycle.run import POLL_SECONDS, CycleBusy, run_cycle, watch
+    from pipeline.enforcement.asap_settings import SettingsError
 
     day = _as_of(as_of)
     show = (lambda s: emit_json(s.to_json())) if json else print_summary
@@ -69,6 +70,8 @@ def run(
         summary = run_cycle(home, day)
     except CycleBusy as exc:
         fail(str(exc), Exit.TEMPFAIL)
+    except SettingsError as exc:  # a state's ASAP settings file (states/<ST>.yaml); the cycle resumes once fixed
+        fail(f"configuration: {exc}", Exit.CONFIG)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
     except OSError as exc:

@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from pipeline.cycle.ssnverify import MasterRef, verify_persons
+from pipeline.enforcement.asap import request_queued_locates
 from pipeline.store import frame
 
 PERSON_FIELDS = (
@@ -36,6 +37,9 @@ class FcrResult:
     held: int = 0
     rejected: int = 0
     resolved_holds: int = 0
+    asap_locates: int = (
+        0  # locate requests the early-intervention program queued last cycle (returned mail, no address)
+    )
 
 
 def _cases(con: duckdb.DuckDBPyConnection, cycle: str) -> None:
@@ -218,6 +222,7 @@ def run_fcr(con: duckdb.DuckDBPyConnection, cycle: str, master: MasterRef | None
         " line_no BIGINT, verified_ssn VARCHAR, validity_code VARCHAR)"
     )
     resolved = _verify(con, cycle, master or MasterRef(con))
+    asap_locates = request_queued_locates(con, cycle)
     _acks(con, cycle)
     counts = con.execute(
         """SELECT count(*) FILTER (WHERE ack_code = 'AAAAA'), count(*) FILTER (WHERE ack_code = 'HOLDS'),
@@ -226,4 +231,4 @@ def run_fcr(con: duckdb.DuckDBPyConnection, cycle: str, master: MasterRef | None
     ).fetchone()
     n_cases = con.execute("SELECT count(*) FROM cin").fetchone()[0]
     n_persons = con.execute("SELECT count(*) FROM pin").fetchone()[0]
-    return FcrResult(n_cases, n_persons, counts[0], counts[1], counts[2], resolved)
+    return FcrResult(n_cases, n_persons, counts[0], counts[1], counts[2], resolved, asap_locates)

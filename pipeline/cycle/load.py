@@ -35,6 +35,13 @@ from pipeline.store import insert_frame, transaction
 
 NDNH_ID_FACTOR = 10_000_000_000
 SOURCES = {"ndnh_w4": "H99", "new_hire_csv": "H99", "ndnh_qw": "H98", "ndnh_ui": "H97"}
+# The states' own CSV reports about their cases -> store table (case financial summary; tier two: payments and
+# early-intervention contact outcomes).
+STATE_CSV = {
+    "case_financial_csv": "case_financial",
+    "payment_csv": "payments",
+    "contact_outcome_csv": "contact_outcomes",
+}
 # File-level refusals made by the cycle; their messages live with every other code in error_codes.yaml.
 CYCLE_CODES = ("UNREGISTERED_SUBMITTER", "FILE_TYPE_NOT_ALLOWED", "TRANSMITTER_MISMATCH", "DUPLICATE_FILE")
 
@@ -131,8 +138,8 @@ class _Sink:
             insert_frame(con, "fcr_case_input" if record_id == "FC" else "fcr_person_input", frame)
         elif name == "misidentified_csv":
             self._misidentified(frame)
-        elif name == "case_financial_csv":  # a state reports only its own cases: rows naming another are not loaded
-            insert_frame(con, "case_financial", frame.filter(pl.col("state") == self.outcome.submitter))
+        elif name in STATE_CSV:  # a state reports only its own cases: rows naming another are not loaded
+            insert_frame(con, STATE_CSV[name], frame.filter(pl.col("state") == self.outcome.submitter))
         elif name == "ndnh_qw" and record_id == "E4":
             insert_frame(con, "ndnh_employers", frame)
         elif name in SOURCES:

@@ -53,11 +53,16 @@ def test_asap_delinquent_letters_and_alerts(small):
     _, con, _ = small
     summary = metrics.run(con, "asap_summary", C2)
     ks = _row(summary, state="KS")
-    assert (ks["delinquent_cases"], ks["letters"], ks["passport_risk_ncps"], ks["payment_stop_alerts"]) == (3, 2, 1, 1)
+    # KSC4 owes $200 on a $300 order: only February's installment is unpaid (1 day), so it is not delinquent;
+    # KSC2 and KSC3 owe more than 2 months (first in, first out); DREW (KSM4) is delinquent through KSC2.
+    assert (ks["delinquent_cases"], ks["letters"], ks["passport_risk_ncps"], ks["payment_stop_alerts"]) == (2, 2, 1, 1)
     assert _row(summary, state="US")["letters"] == 3
     letters = metrics.run(con, "asap_letters", C2)
     drew = _row(letters, member_id="KSM4")
     assert drew["case_ids"] == "KSC2, KSC4" and drew["arrears"] == 4200.0 and drew["passport_risk"]
+    assert drew["mailing"] == "mailed" and drew["address_source"] == "W-4 new hire (NDNH)"
+    assert _row(letters, member_id="KSM5")["mailing"] == "no address, locate requested"
+    assert _row(letters, member_id="MOM3")["reason"] == "address withheld (family violence)"
     alerts = metrics.run(con, "payment_alerts", C2)
     assert alerts.get_column("member_id").to_list() == ["KSM1"]
     assert alerts.get_column("alert").to_list() == ["stopped since previous snapshot"]
