@@ -130,12 +130,19 @@ def _asap_quarter_chart(f, national):
 
 
 def _segment_chart(f, national):
-    df = f["segmentation"]
+    df = f["segmentation"].with_columns((pl.col("behaviour") + " / " + pl.col("ability_class")).alias("segment"))
     if national:
         return charts.bar(
-            _states_only(df), "state", "ncps", "Caseload segmentation by state", color="stability_class", normalize=True
+            _states_only(df),
+            "state",
+            "ncps",
+            "Segments by state (behaviour / ability)",
+            color="segment",
+            normalize=True,
         )
-    return charts.bar(df, "stability_class", "ncps", "Noncustodial parents by income stability", color="segment")
+    return charts.bar(
+        df, "behaviour", "ncps", "Noncustodial parents: payment behaviour by ability", color="ability_class"
+    )
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -231,16 +238,17 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "segments",
-        "Caseload segmentation and income profiles",
-        (Table("segmentation", "all"),),
+        "Caseload segmentation: payment behaviour x ability to pay",
+        (Table("segment_summary", "all"), Table("segmentation", "all", 80)),
         _segment_chart,
         "Strategy context: about 75 % of a caseload can be worked by automated locate and enforcement and "
-        "about 25 % of parents lack steady work and need hands-on services. The split shown is computed "
-        "from this store's QW / W-4 history, not assumed.",
+        "about 25 % of parents lack steady work and need hands-on services. Ability comes from 8 quarters of "
+        "QW wages, W-4 new hires and UI (reports/profiles.sql); behaviour from the state's payments of the last "
+        "6 months. 'Review order': an order above 40 % of documented income, or with none documented.",
     ),
     Section(
         "profiles",
-        "Income profiles of noncustodial parents",
+        "Income profiles of noncustodial parents (print one: fpls report --case ID --state ST)",
         (Table("income_profiles", "none", 25),),
         None,
         persons=True,

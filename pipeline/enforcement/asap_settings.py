@@ -98,30 +98,3 @@ def load_settings(home: Path) -> dict[str, StateSettings]:
         settings = parse_settings(data, path)
         out[settings.state] = settings
     return out
-
-
-def settings_yaml(s: StateSettings) -> str:
-    """The settings as the file holds them (the generator writes these)."""
-    city, rest = s.office_city_line.split(", ", 1)
-    st, zip5 = rest.split(" ", 1)
-    return yaml.safe_dump(
-        {
-            "state": s.state,
-            "agency": s.agency,
-            "office": {
-                "name": s.office_name,
-                "address_line_1": s.office_address,
-                "city": city,
-                "state": st,
-                "zip": zip5,
-            },
-            "toll_free": s.toll_free,
-            "hours": s.hours,
-            "asap": {
-                "weekly_letters": s.weekly_letters,
-                "resend_after_days": s.resend_after_days,
-                "hold_after_contact_days": s.hold_after_contact_days,
-            },
-        },
-        sort_keys=False,
-    )

@@ -71,19 +71,30 @@ def test_asap_delinquent_letters_and_alerts(small):
 def test_income_profiles_and_segmentation(small):
     _, con, _ = small
     prof = metrics.run(con, "income_profiles", C2)
-    classes = dict(zip(prof.get_column("member_id"), prof.get_column("stability_class")))
+    classes = dict(zip(prof.get_column("member_id"), prof.get_column("ability_class")))
     assert classes == {
         "KSM1": "steady",
         "KSM4": "irregular",
-        "KSM5": "no_earnings",
-        "MOM1": "no_earnings",
+        "KSM5": "none_found",
+        "MOM1": "none_found",
         "MOM3": "steady",
     }
     alan = _row(prof, member_id="KSM1")
     assert (alan["quarters_with_earnings"], alan["avg_quarter_wage"], alan["employers_last_year"]) == (3, 5000.0, 1)
+    assert (alan["q1_wages"], alan["q2_wages"], alan["q3_wages"], alan["q4_wages"]) == (5000, 5000, 5000, 0)
+    # documented income: $15,000 of wages in the 4-quarter window / 12 = $1,250 a month; the $300 order is 24 %
+    assert (alan["documented_monthly_income"], alan["order_share_pct"], alan["review_order"]) == (1250.0, 24.0, False)
+    drew = _row(prof, member_id="KSM4")  # $1,000 of wages in a year against $600 a month of orders
+    assert drew["review_order"] and drew["sources"] == "QW, W-4" and drew["last_seen"].isoformat() == "2026-01-12"
+    # behaviour: KS sent no payments file; MO did: FRED paid $300 of $1,800 due (one month of six)
+    assert _row(prof, member_id="KSM4")["behaviour"] == "no_payment_data"
+    assert _row(prof, member_id="MOM1")["behaviour"] == "irregular"
+    assert _row(prof, member_id="MOM3")["behaviour"] == "not_paying"
     seg = metrics.run(con, "segmentation", C2)
-    assert _row(seg, state="KS", stability_class="steady")["share_pct"] == 33.3
-    assert _row(seg, state="US", stability_class="no_earnings")["ncps"] == 2
+    assert _row(seg, state="KS", behaviour="no_payment_data", ability_class="steady")["share_pct"] == 33.3
+    assert _row(seg, state="US", behaviour="irregular", ability_class="none_found")["ncps"] == 1
+    summary = metrics.run(con, "segment_summary", C2)
+    assert _row(summary, state="US")["hands_on_pct"] == 60.0 and _row(summary, state="US")["orders_to_review"] == 3
 
 
 def test_ssn_columns_are_masked_by_the_metrics_layer(small):
