@@ -12,32 +12,31 @@
 SELECT cycle_id, as_of FROM cycles WHERE as_of BETWEEN $start AND $end AND status = 'done'
 
 -- name: _ndnh_files
--- title: NDNH files loaded in the period, attributed to a state, with their source
-SELECT f.cycle_id, f.file_id, f.submitter, f.status, f.records, f.accepted, f.rejected,
+-- title: NDNH files loaded, with their source, state (the sending agency, or the multistate employer's state) and month
+SELECT f.cycle_id, f.file_id, f.submitter, f.status, f.records, f.rejected,
        CASE f.layout WHEN 'ndnh_w4' THEN 'H99' WHEN 'new_hire_csv' THEN 'H99' WHEN 'ndnh_qw' THEN 'H98'
                      WHEN 'ndnh_ui' THEN 'H97' END AS source,
-       CASE WHEN f.submitter LIKE 'SDNH-__' OR f.submitter LIKE 'SWA-__' THEN right(f.submitter, 2) END AS st,
-       strftime(c.as_of, '%Y-%m') AS month
+       coalesce(CASE WHEN f.submitter LIKE 'SDNH-__' OR f.submitter LIKE 'SWA-__' THEN right(f.submitter, 2) END,
+                (SELECT min(n.employer_state) FROM ndnh n WHERE n.file_id = f.file_id)) AS st,
+       f.submitter LIKE 'EMP-%' AS direct, strftime(c.as_of, '%Y-%m') AS month
 FROM file_ledger f JOIN cycles c USING (cycle_id)
 WHERE f.layout IN ('ndnh_w4', 'new_hire_csv', 'ndnh_qw', 'ndnh_ui')
 
+-- name: _ndnh_loaded
+-- title: NDNH records loaded per file (wage, new-hire and UI records; not the QW employer records)
+SELECT file_id, count(*) AS loaded FROM ndnh GROUP BY file_id
+
 -- name: ndnh_received
--- title: NDNH records received in the month by state and source (W-4 new hires, QW wages, UI claims): records, rejected, matched to an FCR person
+-- title: NDNH records received in the month by state and source (W-4 new hires, QW wages, UI claims): loaded, rejected, matched to an FCR person
 -- params: start, end
--- requires: file_ledger(cycle_id, file_id, submitter, layout, status, records, accepted, rejected) ndnh(file_id, source, employer_state, verification) matches(cycle_id, state, source, ndnh_id)
+-- requires: file_ledger(cycle_id, file_id, submitter, layout, status, records, rejected) ndnh(file_id, source, employer_state) matches(cycle_id, state, source, ndnh_id)
 WITH f AS (SELECT * FROM ({{_ndnh_files}}) WHERE cycle_id IN (SELECT cycle_id FROM ({{_period_cycles}}))),
-direct AS (SELECT n.file_id, n.employer_state AS st, count(*) AS records FROM ndnh n
-           WHERE n.file_id IN (SELECT file_id FROM f WHERE st IS NULL) GROUP BY ALL),
-rows AS (SELECT coalesce(f.st, d.st, '--') AS st, f.source, coalesce(d.records, f.records) AS records,
-                CASE WHEN d.file_id IS NULL THEN f.rejected ELSE 0 END AS rejected,
-                CASE WHEN f.st IS NULL THEN 'multistate employer' ELSE 'state agency' END AS sender
-         FROM f LEFT JOIN direct d USING (file_id)),
+g AS (SELECT f.st, f.source, sum(coalesce(l.loaded, 0)) AS records, sum(f.rejected) AS rejected,
+             sum(coalesce(l.loaded, 0)) FILTER (WHERE f.direct) AS from_multistate_employers
+      FROM f LEFT JOIN ({{_ndnh_loaded}}) l USING (file_id) WHERE f.st IS NOT NULL GROUP BY ALL),
 matched AS (SELECT m.state AS st, m.source, count(DISTINCT m.ndnh_id) AS matched, count(*) AS fn_sent
             FROM matches m WHERE m.cycle_id IN (SELECT cycle_id FROM ({{_period_cycles}})) AND m.ndnh_id IS NOT NULL
             GROUP BY ALL),
-g AS (SELECT st, source, sum(records) AS records, sum(rejected) AS rejected,
-             sum(records) FILTER (WHERE sender = 'multistate employer') AS from_multistate_employers
-      FROM rows GROUP BY ALL),
 j AS (SELECT coalesce(g.st, m.st) AS st, coalesce(g.source, m.source) AS source, coalesce(g.records, 0) AS records,
              coalesce(g.rejected, 0) AS rejected, coalesce(g.from_multistate_employers, 0) AS from_multistate_employers,
              coalesce(m.matched, 0) AS matched_records, coalesce(m.fn_sent, 0) AS fn_records_sent
@@ -45,22 +44,19 @@ j AS (SELECT coalesce(g.st, m.st) AS st, coalesce(g.source, m.source) AS source,
 SELECT CASE WHEN grouping(st) = 1 THEN 'US' ELSE st END AS state, source,
        CASE source WHEN 'H99' THEN 'W-4 new hire' WHEN 'H98' THEN 'QW wages' WHEN 'H97' THEN 'UI claim' ELSE source END
            AS source_label,
-       CAST(sum(records) AS BIGINT) AS records, CAST(sum(rejected) AS BIGINT) AS rejected,
+       CAST(sum(records) AS BIGINT) AS records_loaded, CAST(sum(rejected) AS BIGINT) AS records_rejected,
        CAST(sum(from_multistate_employers) AS BIGINT) AS from_multistate_employers,
        CAST(sum(matched_records) AS BIGINT) AS matched_records, CAST(sum(fn_records_sent) AS BIGINT) AS fn_records_sent
-FROM j WHERE st <> '--' OR st IS NULL
-GROUP BY GROUPING SETS ((st, source), (source)) ORDER BY state, source;
+FROM j GROUP BY GROUPING SETS ((st, source), (source)) ORDER BY state, source;
 
 -- name: ndnh_trend
--- title: NDNH over the last 12 months: records received and FN match records sent, by month and source
+-- title: NDNH over the last 12 months: records loaded and FN match records sent, by month and source
 -- params: start, end
--- requires: file_ledger(cycle_id, file_id, submitter, layout, records) matches(cycle_id, state, source, ndnh_id)
+-- requires: file_ledger(cycle_id, file_id, submitter, layout, records) ndnh(file_id) matches(cycle_id, state, source, ndnh_id)
 WITH f AS (SELECT * FROM ({{_ndnh_files}})
            WHERE month > strftime(CAST($end AS DATE) - INTERVAL 12 MONTH, '%Y-%m') AND month <= strftime(CAST($end AS DATE), '%Y-%m')),
-direct AS (SELECT n.file_id, n.employer_state AS st, count(*) AS records FROM ndnh n
-           WHERE n.file_id IN (SELECT file_id FROM f WHERE st IS NULL) GROUP BY ALL),
-rec AS (SELECT f.month, coalesce(f.st, d.st) AS st, f.source, sum(coalesce(d.records, f.records)) AS records
-        FROM f LEFT JOIN direct d USING (file_id) GROUP BY ALL),
+rec AS (SELECT f.month, f.st, f.source, sum(coalesce(l.loaded, 0)) AS records
+        FROM f LEFT JOIN ({{_ndnh_loaded}}) l USING (file_id) WHERE f.st IS NOT NULL GROUP BY ALL),
 mat AS (SELECT strftime(c.as_of, '%Y-%m') AS month, m.state AS st, m.source, count(*) AS fn_sent
         FROM matches m JOIN cycles c USING (cycle_id)
         WHERE c.as_of > CAST($end AS DATE) - INTERVAL 12 MONTH AND c.as_of <= $end AND m.ndnh_id IS NOT NULL GROUP BY ALL),
@@ -71,16 +67,16 @@ SELECT CASE WHEN grouping(st) = 1 THEN 'US' ELSE st END AS state, month, source,
        CASE source WHEN 'H99' THEN 'W-4 new hire' WHEN 'H98' THEN 'QW wages' WHEN 'H97' THEN 'UI claim' ELSE source END
            AS source_label,
        CAST(sum(records) AS BIGINT) AS records, CAST(sum(fn_sent) AS BIGINT) AS fn_records_sent
-FROM j WHERE st IS NOT NULL
-GROUP BY GROUPING SETS ((st, month, source), (month, source)) ORDER BY state, month, source;
+FROM j GROUP BY GROUPING SETS ((st, month, source), (month, source)) ORDER BY state, month, source;
 
 -- name: ndnh_cycles
--- title: NDNH per cycle of the month: records received by source, FN match records sent by type
+-- title: NDNH per cycle of the month: records loaded by source, FN match records sent by type
 -- params: start, end
 -- requires: file_ledger(cycle_id, submitter, layout, records) matches(cycle_id, state, match_type, source)
-WITH f AS (SELECT * FROM ({{_ndnh_files}}) WHERE cycle_id IN (SELECT cycle_id FROM ({{_period_cycles}}))),
-rec AS (SELECT cycle_id, st, sum(records) FILTER (WHERE source = 'H99') AS w4, sum(records) FILTER (WHERE source = 'H98') AS qw,
-               sum(records) FILTER (WHERE source = 'H97') AS ui FROM f GROUP BY ALL),
+WITH f AS (SELECT f.*, coalesce(l.loaded, 0) AS loaded FROM ({{_ndnh_files}}) f LEFT JOIN ({{_ndnh_loaded}}) l USING (file_id)
+           WHERE f.cycle_id IN (SELECT cycle_id FROM ({{_period_cycles}})) AND f.st IS NOT NULL),
+rec AS (SELECT cycle_id, st, sum(loaded) FILTER (WHERE source = 'H99') AS w4, sum(loaded) FILTER (WHERE source = 'H98') AS qw,
+               sum(loaded) FILTER (WHERE source = 'H97') AS ui FROM f GROUP BY ALL),
 mat AS (SELECT cycle_id, state AS st, count(*) FILTER (WHERE match_type = 'N') AS type_n,
                count(*) FILTER (WHERE match_type = 'P') AS type_p, count(*) FILTER (WHERE match_type = 'L') AS type_l
         FROM matches WHERE cycle_id IN (SELECT cycle_id FROM ({{_period_cycles}})) GROUP BY ALL),

@@ -82,8 +82,9 @@ NDNH = (
         "NDNH: new hires, quarterly wages and UI received and matched",
         (Table("ndnh_received", "all", 80),),
         _ndnh_fn_chart,
-        "Records: loaded into the store from the state directories, workforce agencies and multistate employers "
-        "(H99 W-4, H98 QW, H97 UI). Matched: NDNH records that produced an FN record to a state (types N, P, L).",
+        "Records loaded into the store from the state directories, workforce agencies and multistate employers "
+        "(H99 W-4, H98 QW, H97 UI; rejected: records of those files refused by validation). Matched: NDNH records "
+        "that produced an FN record to a state (types N, P, L).",
     ),
     Section("ndnh_trend", "NDNH over the last 12 months", (Table("ndnh_trend", "totals", 80),), _ndnh_trend_chart),
     Section("ndnh_cycles", "NDNH by cycle of the month", (Table("ndnh_cycles"),), _ndnh_cycle_chart),

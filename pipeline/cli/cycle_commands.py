@@ -145,6 +145,11 @@ def eval_cmd(
             f"  {name:<18} precision {m['precision']:.4f} recall {m['recall']:.4f} f1 {m['f1']:.4f} "
             f"(tp {m['tp']} fp {m['fp']} fn {m['fn']})"
         )
+    if "segments" in result:
+        seg = result["segments"]
+        for name in ("ability", "ability_verified_ssn", "behaviour"):
+            m = seg[name]
+            typer.echo(f"  {name:<18} accuracy {m['accuracy']} ({m['correct']} of {m['n']} parents)")
 
 
 def register(app: typer.Typer) -> None:
