@@ -75,9 +75,16 @@ def main() -> None:
         out["records_generated"] = gen["records"]
         t = time.perf_counter()
         cycle_s = []
-        for s in replay(home):
+
+        def show(s) -> None:
             cycle_s.append(sum(v["seconds"] for v in s.stages.values()))
-            print(f"cycle {s.cycle_id}: {cycle_s[-1]:.1f} s (load {os.getloadavg()[0]:.1f})", flush=True)
+            print(
+                f"cycle {s.cycle_id}: {cycle_s[-1]:.1f} s, reports stage {s.stages['reports']['seconds']} s "
+                f"(load {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
+
+        replay(home, on_cycle=show)
         out["replay_s"] = round(time.perf_counter() - t, 1)
         out["cycle_s"] = [round(x, 1) for x in cycle_s]
     con = store.connect(home)

@@ -195,10 +195,14 @@ a AS (SELECT cycle_id, state, 'fcr_transactions' AS measure FROM fcr_person_inpu
       UNION ALL SELECT cycle_id, state, 'locate_requests' FROM locate_requests
       UNION ALL SELECT cycle_id, state, 'ndnh_matches' FROM matches
       UNION ALL SELECT cycle_id, state, 'enforcement_matches' FROM enforcement_matches
-      UNION ALL SELECT cycle_id, state, 'asap_letters' FROM asap_letters WHERE status = 'mailed')
-SELECT CASE WHEN grouping(state) = 1 THEN 'US' ELSE state END AS state, cycle_id, measure, count(*) AS count
-FROM a WHERE cycle_id IN (SELECT cycle_id FROM pc) AND state IS NOT NULL
-GROUP BY GROUPING SETS ((state, cycle_id, measure), (cycle_id, measure)) ORDER BY state, cycle_id, measure;
+      UNION ALL SELECT cycle_id, state, 'asap_letters' FROM asap_letters WHERE status = 'mailed'),
+-- every (state, cycle, measure) of the half-year, zero when nothing happened, so the trend lines do not break
+grid AS (SELECT s.state, pc.cycle_id, m.measure FROM (SELECT DISTINCT state FROM a WHERE state IS NOT NULL) s, pc,
+         (SELECT DISTINCT measure FROM a) m),
+n AS (SELECT g.state, g.cycle_id, g.measure, count(a.cycle_id) AS n FROM grid g
+      LEFT JOIN a ON a.state = g.state AND a.cycle_id = g.cycle_id AND a.measure = g.measure GROUP BY ALL)
+SELECT CASE WHEN grouping(state) = 1 THEN 'US' ELSE state END AS state, cycle_id, measure, CAST(sum(n) AS BIGINT) AS count
+FROM n GROUP BY GROUPING SETS ((state, cycle_id, measure), (cycle_id, measure)) ORDER BY state, cycle_id, measure;
 
 -- name: profile_asap
 -- title: Early intervention in the half-year: letters sent, calls taken, cases with a voluntary payment, dollars collected
