@@ -50,7 +50,7 @@ def latest_cycle(con: duckdb.DuckDBPyConnection) -> str | None:
 def _run_all(con, cycle_id: str) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:
     columns = metrics.store_columns(con)
     frames, missing = {}, {}
-    for name in query_names() + [LETTERS_QUERY]:
+    for name in dict.fromkeys(query_names() + [LETTERS_QUERY]):
         lacks = metrics.missing(name, columns)
         if lacks:
             missing[name] = ", ".join(lacks)
@@ -87,8 +87,6 @@ def _state_frames(state: str, frames, by_state) -> dict[str, pl.DataFrame]:
 def _write_csvs(out: Path, scope: str, page_frames: dict[str, pl.DataFrame]) -> dict[str, str]:
     names = {}
     for name, df in page_frames.items():
-        if name == LETTERS_QUERY:
-            continue
         file = f"{scope}_{name}.csv"
         _write(out / file, df.write_csv().encode())
         names[name] = file
@@ -176,7 +174,7 @@ def build_reports(con: duckdb.DuckDBPyConnection, home: Path | str, cycle_id: st
         n_csv += len(csvs)
         if LETTERS_QUERY in sf:
             _write(tmp / f"{st}_asap_letters.txt", letters.render_letters(sf[LETTERS_QUERY], st).encode("utf-8"))
-            n_letters += sf[LETTERS_QUERY].height
+            n_letters += sf[LETTERS_QUERY].filter(pl.col("mailing") == "mailed").height
         _write_page(
             tmp,
             f"{st}.html",

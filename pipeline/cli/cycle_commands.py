@@ -64,6 +64,7 @@ def run(
 ) -> None:
     """Run one cycle over everything ready in inbound/ (or resume an interrupted one)."""
     from pipeline.cycle.run import POLL_SECONDS, CycleBusy, run_cycle, watch
+    from pipeline.enforcement.asap_settings import SettingsError
 
     day = _as_of(as_of)
     show = (lambda s: emit_json(s.to_json())) if json else print_summary
@@ -75,6 +76,8 @@ def run(
             summary = run_cycle(home, day, progress=progress)
     except CycleBusy as exc:
         fail(f"busy: {exc}", Exit.TEMPFAIL)
+    except SettingsError as exc:  # a state's ASAP settings file (states/<ST>.yaml); the cycle resumes once fixed
+        fail(f"configuration: {exc}", Exit.CONFIG)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
     except PermissionError as exc:  # EACCES / EPERM on inbound/, outbound/, the store: the account's rights
@@ -157,6 +160,11 @@ def eval_cmd(
             f"  {name:<18} precision {m['precision']:.4f} recall {m['recall']:.4f} f1 {m['f1']:.4f} "
             f"(tp {m['tp']} fp {m['fp']} fn {m['fn']})"
         )
+    if "segments" in result:
+        seg = result["segments"]
+        for name in ("ability", "ability_verified_ssn", "behaviour"):
+            m = seg[name]
+            typer.echo(f"  {name:<18} accuracy {m['accuracy']} ({m['correct']} of {m['n']} parents)")
 
 
 def register(app: typer.Typer) -> None:

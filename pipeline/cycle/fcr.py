@@ -22,6 +22,7 @@ import polars as pl
 
 from pipeline.cycle.fcr_rejects import write_reject_acks
 from pipeline.cycle.ssnverify import MasterRef, verify_persons
+from pipeline.enforcement.asap import request_queued_locates
 from pipeline.store import frame
 
 PERSON_FIELDS = (
@@ -39,6 +40,9 @@ class FcrResult:
     held: int = 0
     rejected: int = 0
     resolved_holds: int = 0
+    asap_locates: int = (
+        0  # locate requests the early-intervention program queued last cycle (returned mail, no address)
+    )
 
 
 def _cases(con: duckdb.DuckDBPyConnection, cycle: str) -> None:
@@ -223,6 +227,7 @@ def run_fcr(con: duckdb.DuckDBPyConnection, cycle: str, master: MasterRef | None
         " line_no BIGINT, verified_ssn VARCHAR, validity_code VARCHAR)"
     )
     resolved = _verify(con, cycle, master or MasterRef(con))
+    asap_locates = request_queued_locates(con, cycle)
     _acks(con, cycle)
     write_reject_acks(con, cycle)
     counts = con.execute(
@@ -232,4 +237,4 @@ def run_fcr(con: duckdb.DuckDBPyConnection, cycle: str, master: MasterRef | None
     ).fetchone()
     n_cases = con.execute("SELECT count(*) FROM cin").fetchone()[0]
     n_persons = con.execute("SELECT count(*) FROM pin").fetchone()[0]
-    return FcrResult(n_cases, n_persons, counts[0], counts[1], counts[2], resolved)
+    return FcrResult(n_cases, n_persons, counts[0], counts[1], counts[2], resolved, asap_locates)

@@ -43,6 +43,13 @@ from pipeline.store import Appender, bulk_appends, insert_frame, transaction
 NDNH_ID_FACTOR = 10_000_000_000
 NEVER_ISSUED = ("AREA_000", "AREA_666", "AREA_9XX", "GROUP_00", "SERIAL_0000", "ITIN", "KNOWN_INVALID")
 SOURCES = {"ndnh_w4": "H99", "new_hire_csv": "H99", "ndnh_qw": "H98", "ndnh_ui": "H97"}
+# The states' own CSV reports about their cases -> store table (case financial summary; tier two: payments and
+# early-intervention contact outcomes).
+STATE_CSV = {
+    "case_financial_csv": "case_financial",
+    "payment_csv": "payments",
+    "contact_outcome_csv": "contact_outcomes",
+}
 # File-level refusals made by the cycle; their messages live with every other code in error_codes.yaml.
 CYCLE_CODES = (
     "UNREGISTERED_SUBMITTER",
@@ -162,8 +169,8 @@ class _Sink:
             )
         elif name == "misidentified_csv":
             self._misidentified(self._meta(frame))
-        elif name == "case_financial_csv":  # a state reports only its own cases: rows naming another are not loaded
-            self._append("case_financial", frame.filter(pl.col("state") == self.outcome.submitter))
+        elif name in STATE_CSV:  # a state reports only its own cases: rows naming another are not loaded
+            self._append(STATE_CSV[name], frame.filter(pl.col("state") == self.outcome.submitter))
         elif name == "ndnh_qw" and record_id == "E4":
             self._append("ndnh_employers", frame)
             self.employers.add(frame)

@@ -210,6 +210,30 @@ MIGRATIONS: list[list[str]] = [
         participant_type VARCHAR, family_violence VARCHAR, sex VARCHAR, ssn VARCHAR, first_name VARCHAR,
         middle_name VARCHAR, last_name VARCHAR, error_code VARCHAR)""",
     ],
+    [
+        # Tier two (issue 19): the states' payments and ASAP contact outcomes (layouts payment_csv,
+        # contact_outcome_csv, loaded by the cycle's load stage), and the early-intervention program the
+        # enforcement stage runs (pipeline/enforcement/asap.py): the letters it mailed or could not address,
+        # and the locate requests it queued for the next cycle (returned mail, no address).
+        """CREATE TABLE payments (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, state VARCHAR, case_id VARCHAR,
+        member_id VARCHAR, payment_date DATE, amount BIGINT, payment_source VARCHAR)""",
+        """CREATE TABLE contact_outcomes (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, state VARCHAR,
+        case_id VARCHAR, member_id VARCHAR, contact_date DATE, outcome VARCHAR, amount BIGINT, letter_id VARCHAR,
+        worker_id VARCHAR)""",
+        """CREATE TABLE asap_letters (letter_id VARCHAR PRIMARY KEY, cycle_id VARCHAR, state VARCHAR,
+        member_id VARCHAR, case_ids VARCHAR, ncp_ssn VARCHAR, first_name VARCHAR, last_name VARCHAR,
+        arrears BIGINT, days_delinquent INTEGER, oldest_unpaid_due DATE, last_payment_date DATE,
+        passport_risk BOOLEAN, priority INTEGER, status VARCHAR, reason VARCHAR, address_line_1 VARCHAR,
+        address_line_2 VARCHAR, city VARCHAR, addr_state VARCHAR, zip VARCHAR, address_source VARCHAR,
+        address_date DATE, address_key VARCHAR, mail_date DATE, respond_by DATE, agency VARCHAR,
+        office_name VARCHAR, office_address VARCHAR, office_city_line VARCHAR, toll_free VARCHAR,
+        office_hours VARCHAR)""",
+        """CREATE TABLE asap_locate_queue (state VARCHAR, case_id VARCHAR, member_id VARCHAR, reason VARCHAR,
+        queued_cycle VARCHAR, requested_cycle VARCHAR, PRIMARY KEY (state, case_id, member_id, queued_cycle))""",
+        """CREATE TABLE asap_cycles (cycle_id VARCHAR, state VARCHAR, weekly_letters INTEGER, weeks INTEGER,
+        delinquent BIGINT, on_hold BIGINT, eligible BIGINT, mailed BIGINT, no_address BIGINT, backlog BIGINT,
+        returned_mail BIGINT, locates_queued BIGINT, PRIMARY KEY (cycle_id, state))""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
