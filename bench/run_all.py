@@ -9,6 +9,7 @@ BENCHES = (
     ("bench.bench_ingest", []),
     ("bench.bench_synth", []),
     ("bench.bench_matchers", ["--febrl", "--splink", "--append"]),
+    ("bench.bench_vs_splink", ["--seeds", "1", "2", "--append"]),  # data nobody here wrote, Splink side by side
     ("bench.bench_matchers", ["--persons", "1000000", "--ssn-share", "0.0", "1.0", "--append"]),
     ("bench.bench_cycle", []),
     ("bench.bench_reports", []),

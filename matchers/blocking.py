@@ -5,7 +5,9 @@ are all equal and non-null; `"right_keys"` joins different columns (swapped firs
 `"kind": "ssn_one_edit"` finds SSNs one substituted digit or one adjacent transposition apart;
 `"max_pairs"` skips a broad rule (ZIP alone, DOB alone) when its exact pair count, computed from key
 counts before any pair exists, is above the budget: such rules buy recall on small files and are
-reported as skipped on large ones.
+reported as skipped on large ones. `"max_block_pairs"` keeps a rule but leaves out its blocks (key values)
+that alone would pair more records than that (JOHN SMITH in a national file): names-only rules stay
+linear in the records, since no record is paired with more than the largest block allowed.
 
 `generate(left, right, rules)` returns the deduplicated candidate pairs `(l, r, rules)` where `rules`
 is a bit mask of the rules that produced the pair, and a per-rule count of pairs *before* the union
@@ -52,6 +54,7 @@ class BlockingRule:
     within: tuple[str, ...] = ()  # ssn_one_edit: at least one of these must agree too
     max_pairs: int | None = None  # skip the rule (and say so) when it would produce more pairs
     max_pairs_per_record: float | None = None  # same, as a multiple of the larger side's row count
+    max_block_pairs: int | None = None  # leave out a block (key value) that alone pairs more records
 
     @classmethod
     def from_dict(cls, spec: dict) -> BlockingRule:
@@ -65,6 +68,7 @@ class BlockingRule:
             max_pairs_per_record=(
                 float(spec["max_pairs_per_record"]) if spec.get("max_pairs_per_record") is not None else None
             ),
+            max_block_pairs=int(spec["max_block_pairs"]) if spec.get("max_block_pairs") is not None else None,
         )
 
     def budget(self, n_left: int, n_right: int) -> int | None:
@@ -94,13 +98,22 @@ def _keyed(frame: pl.DataFrame, keys: tuple[str, ...], index: str, as_names: tup
     return frame.select(pl.col(index), *[pl.col(k).alias(a) for k, a in zip(keys, as_names)]).drop_nulls()
 
 
+def _small_blocks(lk: pl.DataFrame, rk: pl.DataFrame, names: list[str], limit: int) -> pl.DataFrame:
+    """Key values whose block pairs at most `limit` records."""
+    lc, rc = lk.group_by(names).len("nl"), rk.group_by(names).len("nr")
+    sizes = lc.join(rc, on=names).with_columns(pairs=pl.col("nl").cast(pl.Int64) * pl.col("nr").cast(pl.Int64))
+    return sizes.filter(pl.col("pairs") <= limit).select(names)
+
+
 def equi_pairs(left: pl.DataFrame, right: pl.DataFrame, rule: BlockingRule) -> pl.DataFrame:
     keys = rule.keys
     rkeys = rule.right_keys or keys
-    names = tuple(f"_k{i}" for i in range(len(keys)))
-    lk = _keyed(left, keys, "l", names)
-    rk = _keyed(right, rkeys, "r", names)
-    return lk.join(rk, on=list(names), how="inner").select("l", "r")
+    names = [f"_k{i}" for i in range(len(keys))]
+    lk = _keyed(left, keys, "l", tuple(names))
+    rk = _keyed(right, rkeys, "r", tuple(names))
+    if rule.max_block_pairs is not None:
+        lk = lk.join(_small_blocks(lk, rk, names, rule.max_block_pairs), on=names, how="semi")
+    return lk.join(rk, on=names, how="inner").select("l", "r")
 
 
 def estimated_pairs(left: pl.DataFrame, right: pl.DataFrame, rule: BlockingRule) -> int:
@@ -150,8 +163,15 @@ def ssn_one_edit_pairs(left: pl.DataFrame, right: pl.DataFrame, rule: BlockingRu
     return pairs.select("l", "r")
 
 
+def _has_keys(frame: pl.DataFrame, keys: tuple[str, ...]) -> bool:
+    return all(frame[k].null_count() < frame.height for k in keys)
+
+
 def rule_pairs(left: pl.DataFrame, right: pl.DataFrame, rule: BlockingRule) -> pl.DataFrame:
     """Pairs of one rule. `left` / `right` must carry a UInt32 position column `l` / `r`."""
+    lkeys, rkeys = (("ssn9",), ("ssn9",)) if rule.kind == "ssn_one_edit" else (rule.keys, rule.right_keys or rule.keys)
+    if not (_has_keys(left, lkeys) and _has_keys(right, rkeys)):  # a side without the key (census: no SSN)
+        return pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32})
     if rule.kind == "ssn_one_edit":
         return ssn_one_edit_pairs(left, right, rule)
     return equi_pairs(left, right, rule)

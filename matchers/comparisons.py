@@ -12,7 +12,7 @@ common names cost far fewer than a million Jaro-Winkler calls.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -32,6 +32,9 @@ class Comparison:
     compute: Callable[[pl.DataFrame], pl.Expr]
     tf_column: str | None = None  # term-frequency adjusted exact level on this column
     stratum: str | None = None  # key column whose agreement concentrates the rare levels (u estimation)
+    # Levels whose weight is declared, not learned: where fields are not independent given a non-match
+    # (Fellegi-Sunter's assumption), the learned log2(m/u) would count evidence that is not there.
+    fixed_weights: dict[str, float] = field(default_factory=dict)
 
 
 def per_distinct_pair(
@@ -163,10 +166,20 @@ def adjacent_transposition_expr(a: pl.Expr, b: pl.Expr, width: int) -> pl.Expr:
     return (hamming_expr(a, b, width) == 2) & pl.any_horizontal(swaps)
 
 
+def first_name_differs(g: pl.DataFrame) -> pl.Expr:
+    """Both first names known and clearly different: no level of the first-name comparison but `else`."""
+    return (first_name_gamma(g) == len(COMPARISONS["first_name"].levels) - 1).fill_null(False)
+
+
 def ssn_gamma(g: pl.DataFrame) -> pl.Expr:
+    """An SSN is shared inside households (a parent's on a child's W-4, a sibling's on a claim): with a
+    clearly different first name, an equal SSN is its own level with a declared weight (3 bits) below what
+    the first name's disagreement costs (4-6 bits), so it never outweighs it (DESIGN §8). An equal SSN with
+    another strong agreement (DOB, address) can still carry a pair whose first name was mangled."""
     left, right = pl.col("ssn_int_l"), pl.col("ssn_int_r")
     diff = hamming_expr(left, right, 9)
     return _levels(
+        (left == right) & ~first_name_differs(g),
         left == right,
         diff == 1,
         (diff == 2) & adjacent_transposition_expr(left, right, 9),
@@ -268,7 +281,14 @@ COMPARISONS: dict[str, Comparison] = {
             dob_gamma,
             stratum="birth_year",
         ),
-        Comparison("ssn", ("exact", "one_digit", "transposition", "else"), ("ssn_int",), ssn_gamma, stratum="ssn_int"),
+        Comparison(
+            "ssn",
+            ("exact", "exact_first_name_differs", "one_digit", "transposition", "else"),
+            ("ssn_int", "fn_key", "ln_key"),
+            ssn_gamma,
+            stratum="ssn_int",
+            fixed_weights={"exact_first_name_differs": 3.0},
+        ),
         Comparison("sex", ("exact", "else"), ("sex1",), sex_gamma),
         Comparison("zip", ("exact", "zip3", "else"), ("zip5", "zip3"), zip_gamma, stratum="zip3"),
         Comparison("city", ("exact", "jw>=0.9", "else"), ("city_n",), city_gamma, stratum="city_n"),
@@ -303,6 +323,7 @@ COMPARISONS: dict[str, Comparison] = {
 # Helper columns (similarities) each comparison needs, computed per distinct pair before gamma.
 _HELPERS = {
     "first_name": (("_fn_jw", "fn_key"),),
+    "ssn": (("_fn_jw", "fn_key"),),
     "last_name": (("_ln_jw", "ln_key"),),
     "city": (("_city_jw", "city_n"),),
     "street": (("_street_jw", "street_n"),),
@@ -334,7 +355,7 @@ def compare(
                         helper
                     )
                 )
-        if n == "first_name":
+        if n in ("first_name", "ssn") and "_fn_nick" not in g.columns:
             g = g.with_columns(nickname_equivalent(g, "fn_key_l", "fn_key_r").alias("_fn_nick"))
     gammas = [COMPARISONS[n].compute(g).alias(f"gamma_{n}") for n in names]
     tf_cols = [

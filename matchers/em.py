@@ -48,9 +48,14 @@ class Parameters:
         return COMPARISONS[name].levels
 
     def weight_table(self, name: str) -> np.ndarray:
-        """log2(m/u) per level, index gamma + 1 (index 0 = missing = 0)."""
+        """log2(m/u) per level, index gamma + 1 (index 0 = missing = 0); a level with a declared weight
+        (`Comparison.fixed_weights`) has that weight whatever m and u were estimated."""
         m, u = np.asarray(self.m[name]), np.asarray(self.u[name])
-        return np.concatenate([[0.0], np.log2(np.maximum(m, M_FLOOR) / np.maximum(u, M_FLOOR / 100))])
+        table = np.concatenate([[0.0], np.log2(np.maximum(m, M_FLOOR) / np.maximum(u, M_FLOOR / 100))])
+        comparison = COMPARISONS[name]
+        for level, weight in comparison.fixed_weights.items():
+            table[comparison.levels.index(level) + 1] = weight
+        return table
 
     @property
     def prior_weight(self) -> float:

@@ -13,10 +13,12 @@ each token of three letters or more for "one surname part matches" comparisons.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
+from pathlib import Path
 
 import jellyfish
 import polars as pl
+import yaml
 
 SUFFIXES = ("JR", "SR", "II", "III", "IV")
 _SUFFIX_TAIL = r"(\s+(" + "|".join(SUFFIXES) + r"))+$"
@@ -40,6 +42,19 @@ def normal_name_expr(column: str | pl.Expr) -> pl.Expr:
     # Drop suffixes only where something precedes them ("JR" alone stays a name).
     text = text.str.replace(_SUFFIX_TAIL, "")
     return pl.when(text == "").then(None).otherwise(text)
+
+
+@cache
+def placeholder_names(role: str) -> list[str]:
+    """Placeholder values for a name field (`first_name`, `middle_name`, `last_name`): placeholder_names.yaml."""
+    table = yaml.safe_load((Path(__file__).with_name("placeholder_names.yaml")).read_text())
+    return sorted({*table["any"], *table.get(role, [])})
+
+
+def person_name_expr(column: str | pl.Expr, role: str) -> pl.Expr:
+    """Normal form of a person's name field; a placeholder (UNKNOWN, BABY BOY, NFN...) becomes null."""
+    text = normal_name_expr(column)
+    return pl.when(text.is_in(placeholder_names(role))).then(None).otherwise(text)
 
 
 def name_key_expr(normal: str | pl.Expr) -> pl.Expr:
@@ -163,27 +178,22 @@ def per_distinct_value(frame: pl.DataFrame, column: str, outputs: dict[str, pl.E
 def normalise_names(frame: pl.DataFrame) -> pl.DataFrame:
     """Add normalised name columns to a person-schema frame.
 
-    fn / mn / ln: normal forms; fn_key / ln_key: without spaces; ln_parts: surname parts;
+    fn / mn / ln: normal forms (placeholders such as UNKNOWN or BABY BOY are blank); fn_key / ln_key: without spaces; ln_parts: surname parts;
     fn_canon: canonical first name; fn_nysiis, fn_soundex, ln_nysiis, ln_soundex, ln_metaphone."""
+    first, last = person_name_expr("v", "first_name"), person_name_expr("v", "last_name")
     out = per_distinct_value(
         frame,
         "first_name",
         {
-            "fn": normal_name_expr("v"),
+            "fn": first,
             # "MARY ANN" as a first name: key keeps both; the first token is what nicknames know.
-            "fn_key": name_key_expr(normal_name_expr("v")),
-            "fn_first": normal_name_expr("v").str.split(" ").list.first(),
+            "fn_key": name_key_expr(first),
+            "fn_first": first.str.split(" ").list.first(),
         },
     )
-    out = per_distinct_value(out, "middle_name", {"mn": normal_name_expr("v")})
+    out = per_distinct_value(out, "middle_name", {"mn": person_name_expr("v", "middle_name")})
     out = per_distinct_value(
-        out,
-        "last_name",
-        {
-            "ln": normal_name_expr("v"),
-            "ln_key": name_key_expr(normal_name_expr("v")),
-            "ln_parts": name_parts_expr(normal_name_expr("v")),
-        },
+        out, "last_name", {"ln": last, "ln_key": name_key_expr(last), "ln_parts": name_parts_expr(last)}
     )
     out = add_canonical(out, "fn_first", "fn_canon")
     out = add_phonetics(out, "fn_key", "fn", ("nysiis", "soundex"))

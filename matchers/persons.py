@@ -8,8 +8,10 @@ Per-row handling of bad input (never an exception):
 | `DUPLICATE_ID` | the first row with an id is kept, later rows with the same id are dropped and reported |
 | `ALL_BLANK` | every column but id blank: dropped and reported (nothing to match on) |
 | `NO_NAME` | first and last name both blank: kept (an SSN or DOB can still match), reported |
-| `BAD_DOB` | dob neither `YYYY-MM-DD` nor `YYYYMMDD` nor a real date: dob treated as missing, reported |
+| `BAD_DOB` | dob neither `YYYY-MM-DD` nor `YYYYMMDD` nor a real date: dob treated as missing, reported (a date that is
+  only real with day and month swapped, `1961-26-11`, is read as such) |
 | `BAD_SSN` | SSN not nine digits / never issued (see `matchers.ssn`): kept for verification, not used as a key |
+| `OCR_SSN` | nine digits and look-alike letters (`O`→0, `I`/`l`→1, `S`→5 …): the repaired SSN is the key |
 | `NON_ASCII` | a name with non-ASCII letters: folded to ASCII (José → JOSE), reported as information |
 
 Dropping duplicates rather than refusing the file keeps a nightly batch moving; the issues frame names
@@ -23,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from matchers.names import normal_name_expr, normalise_names, per_distinct_value
-from matchers.ssn import clean_ssn_expr, ssn_reason_expr
+from matchers.ssn import clean_ssn_expr, repair_ocr_expr, ssn_reason_expr
 
 PERSON_COLUMNS = ("id", "ssn", "first_name", "middle_name", "last_name", "dob", "sex", "street", "city", "state", "zip")
 DATA_COLUMNS = PERSON_COLUMNS[1:]
@@ -52,12 +54,19 @@ def _blank(column: str) -> pl.Expr:
 
 
 def parse_dob_expr(column: str = "dob") -> pl.Expr:
-    """`YYYY-MM-DD` or `YYYYMMDD` → pl.Date; anything else (incl. impossible dates) → null."""
+    """`YYYY-MM-DD` or `YYYYMMDD` → pl.Date; a date that is only real with day and month swapped (month
+    over 12: `1961-26-11`) is read swapped, as clerks and OCR swap them; anything else → null."""
     text = pl.col(column).cast(pl.Utf8).str.strip_chars()
     return pl.coalesce(
         text.str.to_date("%Y-%m-%d", strict=False),
         text.str.to_date("%Y%m%d", strict=False),
+        text.str.to_date("%Y-%d-%m", strict=False),
+        text.str.to_date("%Y%d%m", strict=False),
     )
+
+
+def _repaired_ssn() -> pl.Expr:
+    return repair_ocr_expr(clean_ssn_expr("ssn"))
 
 
 def check_persons(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -65,6 +74,8 @@ def check_persons(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     raw = frame.with_row_index("line", offset=2).with_columns(
         pl.col(c).cast(pl.Utf8) for c in PERSON_COLUMNS if frame.schema.get(c) != pl.Date
     )
+    # Materialised once: the reason's many branches would each clean the SSN again.
+    raw = raw.with_columns(_ssn_fixed=_repaired_ssn())
     raw = raw.with_columns(
         _no_id=_blank("id"),
         _all_blank=pl.all_horizontal([_blank(c) for c in DATA_COLUMNS]),
@@ -72,7 +83,8 @@ def check_persons(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         _no_name=_blank("first_name") & _blank("last_name"),
         _bad_dob=~_blank("dob")
         & (parse_dob_expr("dob").is_null() if frame.schema.get("dob") != pl.Date else pl.lit(False)),
-        _bad_ssn=~_blank("ssn") & (ssn_reason_expr("ssn") != "OK"),
+        _bad_ssn=~_blank("ssn") & (ssn_reason_expr("_ssn_fixed") != "OK"),
+        _ocr_ssn=~_blank("ssn") & (pl.col("_ssn_fixed") != clean_ssn_expr("ssn")),
         _non_ascii=pl.any_horizontal(
             pl.col(c).cast(pl.Utf8).str.contains(r"[^\x00-\x7F]").fill_null(False)
             for c in ("first_name", "middle_name", "last_name")
@@ -85,13 +97,14 @@ def check_persons(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         "_no_name": "NO_NAME",
         "_bad_dob": "BAD_DOB",
         "_bad_ssn": "BAD_SSN",
+        "_ocr_ssn": "OCR_SSN",
         "_non_ascii": "NON_ASCII",
     }
     issues = pl.concat(
         [raw.filter(pl.col(f)).select("line", "id", pl.lit(code).alias("issue")) for f, code in flags.items()]
     ).sort("line")
     kept = raw.filter(~pl.col("_no_id") & ~pl.col("_dup") & ~pl.col("_all_blank"))
-    return kept.drop([*flags, "line"]), issues
+    return kept.drop([*flags, "line", "_ssn_fixed"]), issues
 
 
 def prepare_persons(frame: pl.DataFrame) -> pl.DataFrame:
@@ -101,10 +114,11 @@ def prepare_persons(frame: pl.DataFrame) -> pl.DataFrame:
     (YYYYMMDD), birth_year, sex1 (M/F or null), zip5,
     zip3, city_n, street_n, street_no plus the name columns of `normalise_names`."""
     dob = pl.col("dob") if frame.schema.get("dob") == pl.Date else parse_dob_expr("dob")
-    ssn = clean_ssn_expr("ssn")
+    frame = frame.with_columns(_ssn_fixed=_repaired_ssn())  # once: see check_persons
+    ssn = pl.col("_ssn_fixed")
     out = frame.with_columns(
         pl.when(ssn.str.contains(r"^\d{9}$")).then(ssn).alias("ssn9"),
-        ssn_reason_expr("ssn").alias("ssn_reason"),
+        ssn_reason_expr(ssn).alias("ssn_reason"),
         dob.alias("dob_date"),
         pl.col("sex").cast(pl.Utf8).str.strip_chars().str.to_uppercase().str.slice(0, 1).alias("_sex"),
         # A 3-4 digit ZIP lost its leading zeros in a spreadsheet (2134 → 02134).
@@ -137,7 +151,7 @@ def prepare_persons(frame: pl.DataFrame) -> pl.DataFrame:
             pl.when(pl.col("_street") != "").then(pl.col("_street")).alias("street_n"),
             pl.col("_street").str.extract(r"^(\d+)").alias("street_no"),
         )
-        .drop("_sex", "_zip", "_street")
+        .drop("_sex", "_zip", "_street", "_ssn_fixed")
         .with_columns(pl.col("ssn9").cast(pl.Int64).alias("ssn_int"))
     )
     out = per_distinct_value(out, "city", {"city_n": normal_name_expr("v")})

@@ -61,6 +61,7 @@ def compile_settings(settings: dict[str, Any]) -> dict[str, Any]:
             {
                 "name": n,
                 "levels": list(COMPARISONS[n].levels),
+                "fixed_weights": dict(COMPARISONS[n].fixed_weights),
                 "term_frequency": n in (settings.get("term_frequency") or []),
             }
             for n in names
@@ -74,6 +75,7 @@ def compile_settings(settings: dict[str, Any]) -> dict[str, Any]:
                 "within": list(r.within),
                 "max_pairs": r.max_pairs,
                 "max_pairs_per_record": r.max_pairs_per_record,
+                "max_block_pairs": r.max_block_pairs,
             }
             for r in parsed
         ],

@@ -56,6 +56,37 @@ def clean_ssn_expr(column: str | pl.Expr) -> pl.Expr:
     return pl.when(text == "").then(None).otherwise(text)
 
 
+# Characters an OCR pass (or a typist) puts where a digit belongs, and the digit they stand for.
+OCR_DIGITS = {
+    "O": "0",
+    "o": "0",
+    "Q": "0",
+    "D": "0",
+    "I": "1",
+    "i": "1",
+    "l": "1",
+    "L": "1",
+    "|": "1",
+    "!": "1",
+    "Z": "2",
+    "z": "2",
+    "S": "5",
+    "s": "5",
+    "G": "6",
+    "b": "6",
+    "B": "8",
+    "g": "9",
+    "q": "9",
+}
+
+
+def repair_ocr_expr(ssn: pl.Expr) -> pl.Expr:
+    """Nine characters of digits and look-alike letters (`09O614932`, `56OO94782`) read as the digits they
+    stand for; anything else is left as it is (and stays FORMAT)."""
+    looks_like = ssn.str.contains("^[0-9" + "".join(OCR_DIGITS).replace("|", "\\|") + "]{9}$")
+    return pl.when(looks_like).then(ssn.str.replace_many(OCR_DIGITS)).otherwise(ssn)
+
+
 def _between(expr: pl.Expr, ranges: tuple[tuple[int, int], ...]) -> pl.Expr:
     out = pl.lit(False)
     for low, high in ranges:

@@ -90,7 +90,7 @@ def show_layout(name: str, json: JsonOption = False) -> None:
             pos = f"{f.start}-{f.end}" if layout.format == "fixed" else f.column
             rule = ",".join(f.values) or f.pattern
             typer.echo(
-                f"  {f.name:<32} {pos:>9} {f.length or '':>4} {f.type:<7} {'Y' if f.required else '':<3} "
+                f"  {f.name:<32} {pos:>9} {f.length or '':>4} {f.type:<7} {('W' if f.severity == 'warning' else 'Y') if f.required else '':<3} "
                 f"{f.prov:<4} {rule}"
             )
 
@@ -99,8 +99,10 @@ def _print_summary(result: ValidationResult) -> None:
     typer.echo(
         f"{result.file}: {result.file_status.upper()} as {result.layout or 'unknown type'} — "
         f"{result.records} records, {result.accepted} accepted, {result.rejected} rejected"
+        + (f", {n} warnings" if (n := len(result.warnings) + result.record_warnings.height) else "")
     )
     rows = result.file_errors + result.rejects.head(SHOWN_ERRORS).to_dicts() + result.warnings
+    rows += result.record_warnings.head(SHOWN_ERRORS).to_dicts()
     for r in rows:
         where = (
             f"line {r['line']}"

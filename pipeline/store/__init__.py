@@ -9,6 +9,8 @@ from pipeline.store.access import StoreBusy, home_lock, lock_held, publish_snaps
 from pipeline.store.database import (
     DB_NAME,
     SCHEMA_VERSION,
+    Appender,
+    bulk_appends,
     connect,
     connect_reader,
     dump_tables,
@@ -29,7 +31,9 @@ __all__ = [
     "publish_snapshot",
     "snapshot_path",
     "DB_NAME",
+    "Appender",
     "SCHEMA_VERSION",
+    "bulk_appends",
     "connect",
     "connect_reader",
     "dump_tables",

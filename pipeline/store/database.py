@@ -292,6 +292,67 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
     return frame.height
 
 
+class Appender:
+    """Appends batches to one table through DuckDB's Arrow scan, for a load that streams many batches.
+
+    The table's columns are read once (not per batch); columns the same for every row of a batch (cycle,
+    file, submitter, ...) and columns computed from others (`expressions`, SQL over the batch's columns)
+    are added by DuckDB in the INSERT itself, so the batch is never copied to add them. Frame columns the
+    table lacks are left out; table columns given nowhere stay null."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, table: str):
+        self.con, self.table = con, table
+        self.columns = table_columns(con, table)
+        self._statements: dict[tuple, tuple[str, list[str]]] = {}
+
+    def _statement(self, names: tuple[str, ...], constants: tuple[str, ...], expressions: tuple) -> tuple[str, list]:
+        key = (names, constants, expressions)
+        if key not in self._statements:
+            given = dict.fromkeys(names, None) | dict.fromkeys(constants, "?") | dict(expressions)
+            targets = [c for c in self.columns if c in given]
+            values = [f'"{c}"' if given[c] is None else given[c] for c in targets]
+            sql = f"INSERT INTO {self.table} ({', '.join(targets)}) SELECT {', '.join(values)} FROM _fpls_batch"
+            self._statements[key] = (sql, [c for c in targets if given[c] == "?"])
+        return self._statements[key]
+
+    def append(self, frame: pl.DataFrame, constants: dict | None = None, expressions: dict | None = None) -> int:
+        """Append `frame` (polars, or an Arrow table) with `constants` (column → one value for every row) and
+        `expressions` (column → SQL over the frame's columns). Returns the rows appended."""
+        if not len(frame):
+            return 0
+        constants, expressions = constants or {}, expressions or {}
+        names = tuple(frame.columns if isinstance(frame, pl.DataFrame) else frame.column_names)
+        sql, params = self._statement(names, tuple(constants), tuple(expressions.items()))
+        batch = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
+        self.con.register("_fpls_batch", batch)
+        try:
+            self.con.execute(sql, [constants[c] for c in params])
+        finally:
+            self.con.unregister("_fpls_batch")
+        return len(frame)
+
+
+@contextmanager
+def bulk_appends(con: duckdb.DuckDBPyConnection):
+    """Settings for a run of many small appending transactions (the load stage: one per file), then one
+    checkpoint. DuckDB runs on one thread: for batches of this size its task scheduling costs more CPU than
+    the parallelism gives back (measured on the 2-core machine; BENCHMARKS.md, load stage). And it writes
+    the WAL without checkpointing every 16 MiB: each of those checkpoints rewrote the last row group of
+    every table appended to (and the ndnh key index), so a load paid for its tables many times over. Every
+    commit is durable in the WAL as before; the checkpoint at the end folds it into the database file."""
+    threads, threshold = con.execute(
+        "SELECT current_setting('threads'), current_setting('checkpoint_threshold')"
+    ).fetchone()
+    con.execute("SET threads = 1")
+    con.execute("SET checkpoint_threshold = '1TB'")
+    try:
+        yield con
+        con.execute("CHECKPOINT")
+    finally:
+        con.execute(f"SET threads = {int(threads)}")
+        con.execute(f"SET checkpoint_threshold = '{threshold}'")
+
+
 def stage_done(con: duckdb.DuckDBPyConnection, cycle_id: str, stage: str) -> bool:
     return (
         con.execute("SELECT count(*) FROM cycle_stages WHERE cycle_id = ? AND stage = ?", [cycle_id, stage]).fetchone()[

@@ -1,5 +1,7 @@
 """link(): accuracy on generated data, DESIGN §6 output contract and decision invariants."""
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 from hypothesis import given
@@ -12,6 +14,8 @@ from matchers.scoring import decide
 from matchers.settings import load_settings
 from pipeline.evaluation.metrics import pair_metrics
 from tests.matchers.persongen import make_pair
+
+CASES = Path(__file__).resolve().parents[1] / "cases" / "matchers"
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +118,56 @@ def test_bad_rows_never_raise():
     assert issues["DUPLICATE_ID"] == 2 and issues["NO_ID"] == 2 and issues["ALL_BLANK"] == 2
     assert result.n_left == 2  # a and c kept
     assert tuple(pairs.columns) == OUTPUT_COLUMNS
+
+
+# --- realistic failure kinds (tests/cases/matchers/household/): what real new-hire and census files do
+
+
+@pytest.fixture(scope="module")
+def household():
+    case = CASES / "household"
+    pairs, result = link(
+        pl.read_csv(case / "master.csv", infer_schema=False), pl.read_csv(case / "records.csv", infer_schema=False)
+    )
+    return pairs, pl.read_csv(case / "truth.csv", infer_schema=False)
+
+
+def _decision(pairs: pl.DataFrame, left: str, right: str) -> str | None:
+    row = pairs.filter((pl.col("left_id") == left) & (pl.col("right_id") == right))
+    return row["decision"][0] if row.height else None
+
+
+def test_a_parents_ssn_on_a_childs_w2_is_not_a_match(household):
+    pairs, _ = household
+    assert _decision(pairs, "ssa-1", "w2-household") is None  # same SSN and surname, first name differs
+    assert _decision(pairs, "ssa-1", "w2-own") == "match"
+    assert _decision(pairs, "ssa-2", "w2-household") == "match"  # the child's own record, by name and surname
+
+
+def test_names_only_candidates_find_records_without_ssn_or_dob(household):
+    pairs, _ = household
+    assert _decision(pairs, "ssa-3", "w2-no-ssn") in ("match", "review")  # no SSN, no DOB: names alone
+    assert _decision(pairs, "ssa-4", "w2-ocr") == "match"  # `41234567I`: an OCR letter read as the digit
+
+
+def test_day_month_swapped_date_is_read_and_placeholders_are_blank(household):
+    pairs, _ = household
+    assert _decision(pairs, "ssa-3", "census-dm-swap") == "match"  # 1980-26-11
+    placeholder = pairs.filter(pl.col("right_id") == "census-placeholder")
+    assert placeholder.height == 0 or placeholder["explanation"].str.contains("first_name=missing").all()
+
+
+def test_no_false_match_in_the_household_case(household):
+    pairs, truth = household
+    matches = pairs.filter(pl.col("decision") == "match").select("left_id", "right_id")
+    assert matches.join(truth, on=["left_id", "right_id"], how="anti").is_empty(), matches
+
+
+def test_a_block_larger_than_its_limit_is_left_out_and_the_rest_kept():
+    from matchers.blocking import BlockingRule, generate
+
+    left = pl.DataFrame({"fn_key": ["JOHN"] * 30 + ["ZELDA"], "ln_key": ["SMITH"] * 30 + ["OKAFOR"]})
+    right = pl.DataFrame({"fn_key": ["JOHN"] * 30 + ["ZELDA"], "ln_key": ["SMITH"] * 30 + ["OKAFOR"]})
+    rule = BlockingRule("first_last", keys=("fn_key", "ln_key"), max_block_pairs=400)
+    pairs = generate(left, right, [rule]).pairs
+    assert pairs.height == 1 and pairs.row(0)[:2] == (30, 30)  # JOHN SMITH (900 pairs) left out

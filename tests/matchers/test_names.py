@@ -69,3 +69,18 @@ def test_phonetics_computed_once_per_distinct_name(monkeypatch):
     out = normalise_names(frame)
     assert sorted(calls) == ["ANN", "BOB", "SMITH"]
     assert out["ln_nysiis"].n_unique() == 1
+
+
+def test_placeholder_names_are_blank_but_real_names_that_look_alike_are_not():
+    from matchers.names import normalise_names
+
+    frame = pl.DataFrame(
+        {
+            "first_name": ["Baby Boy", "Unknown", "Perry", "Gent", "A"],
+            "middle_name": [None] * 5,
+            "last_name": ["Roldan", "Smith", "Minor", "Goh", "Of The House"],
+        }
+    )
+    out = normalise_names(frame)
+    assert out["fn_key"].to_list() == [None, None, "PERRY", None, "A"]  # an initial is evidence
+    assert out["ln_key"].to_list() == ["ROLDAN", "SMITH", "MINOR", "GOH", None]  # MINOR, GOH: real surnames

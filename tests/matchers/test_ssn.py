@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from matchers.persons import PERSON_COLUMNS
 from matchers.ssn import KNOWN_INVALID, ssn_reason_expr, ssn_variants
 
 
@@ -69,3 +70,15 @@ def test_variants_are_one_edit_away(ssn):
         else:
             assert len(diff) == 2 and diff[1] == diff[0] + 1 and variant[diff[0]] == ssn[diff[1]]
     assert v.filter(pl.col("edit") == "one_digit").height == 81
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [("09O614932", "090614932"), ("8O|184404", "801184404"), ("56OO9478Z", "560094782"), ("3608802n", None)],
+)
+def test_ocr_letters_in_an_ssn_are_read_as_digits(raw, key):
+    from matchers.persons import prepare_persons
+
+    frame = pl.DataFrame({c: [None] for c in PERSON_COLUMNS}, schema={c: pl.Utf8 for c in PERSON_COLUMNS})
+    frame = frame.with_columns(pl.lit("1").alias("id"), pl.lit(raw).alias("ssn"))
+    assert prepare_persons(frame)["ssn9"][0] == key

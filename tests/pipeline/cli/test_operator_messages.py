@@ -36,7 +36,7 @@ def test_control_characters_in_a_file_name_never_reach_the_terminal(tmp_path):
 def test_permission_denied_is_exit_77_not_74(tmp_path, monkeypatch):
     import pipeline.cycle.run as cycle
 
-    def denied(home, as_of=None):
+    def denied(home, as_of=None, **_):
         raise PermissionError(13, "Permission denied", str(home / "outbound"))
 
     monkeypatch.setattr(cycle, "run_cycle", denied)
