@@ -17,6 +17,8 @@ from datetime import date
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipeline import store
 from pipeline.cycle import dropzone, inbound
@@ -26,6 +28,7 @@ from tests.pipeline.safeguards.test_faults import CYCLES, assert_same_home, seco
 from tests.support import csv_text
 
 CYCLE = "20261102-01"
+EXAMPLES = int(os.environ.get("FPLS_SOAK_EXAMPLES", "3"))  # `make soak` raises it
 
 
 def _ledger(home, name: str) -> dict:
@@ -299,3 +302,63 @@ def two_cycle_reference(tmp_path_factory):
     second_drop(home)
     _run_ok(home, CYCLES[1])
     return home
+
+
+HOSTILE = ("symlink", "folder", "pipe", "long_name", "control_name", "unterminated", "crlf_resend", "other_sender")
+
+
+def _hostile(home, tmp_path, kind: str, n: int) -> str | None:
+    """Put one hostile entry in the drop zone; returns the name the ledger will show (None: never claimed)."""
+    folder = home / "inbound" / "SDNH-KS"
+    data = w4_file().replace(b"000007", f"{900 + n:06d}".encode(), 1)
+    match kind:
+        case "symlink":
+            target = tmp_path / f"target{n}.dat"
+            target.write_bytes(data)
+            (folder / f"link{n}.dat").symlink_to(target)
+            return f"link{n}.dat"
+        case "folder":
+            (folder / f"dir{n}").mkdir()
+            return f"dir{n}"
+        case "pipe":
+            os.mkfifo(folder / f"pipe{n}")
+            return f"pipe{n}"
+        case "long_name":
+            name = f"L{n}" + "N" * 240 + ".dat"
+            put(home, "SDNH-KS", name, data)
+            return name
+        case "control_name":
+            name = f"c{n}\x1b[1m.dat"
+            put(home, "SDNH-KS", name, data)
+            return name
+        case "unterminated":
+            path = put(home, "SDNH-KS", f"cut{n}.dat", data[:1200], done=False)
+            _age(path, 3600)
+            return None
+        case "crlf_resend":
+            name = f"zcrlf{n}.dat"  # after w4_ks_000007.dat, which it repeats with CRLF endings
+            put(home, "SDNH-KS", name, w4_file().replace(b"\n", b"\r\n"))
+            return name
+        case "other_sender":
+            put(home, "SDNH-KS", f"NEWHIRE.EMP-123456789.{n}.csv", b"ssn,first_name\n123456781,ANNA\n")
+            return f"NEWHIRE.EMP-123456789.{n}.csv"
+    raise AssertionError(kind)
+
+
+@settings(max_examples=max(3, EXAMPLES), deadline=None, suppress_health_check=list(HealthCheck))
+@given(kinds=st.lists(st.sampled_from(HOSTILE), min_size=1, max_size=4))
+def test_hostile_entries_never_stall_or_change_the_others(reference_home, tmp_path_factory, kinds):
+    tmp_path = tmp_path_factory.mktemp("hostile")
+    home = build_home(tmp_path / "home")
+    _partners(home, **{"SDNH-KS": 5})
+    names = [_hostile(home, tmp_path, kind, n) for n, kind in enumerate(kinds)]
+    proc = run_home(home)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "\x1b" not in proc.stdout + proc.stderr
+    refused = query_store(home, "SELECT file_name, status FROM file_ledger WHERE status <> 'loaded'")
+    for name in filter(None, names):
+        assert name in refused["file_name"].to_list(), (name, refused)
+    assert not any(os.path.lexists(p) for p in (home / "work").rglob("*") if not p.is_dir()), "left in work/"
+    _others_loaded(home, reference_home)
+    again = run_home(home)
+    assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
