@@ -10,6 +10,8 @@ BENCHES = (
     ("bench.bench_synth", []),
     ("bench.bench_matchers", ["--febrl", "--splink", "--append"]),
     ("bench.bench_matchers", ["--persons", "1000000", "--ssn-share", "0.0", "1.0", "--append"]),
+    ("bench.bench_load", ["--home", "/tmp/fpls-load-200k.pristine", "--persons", "200000", "--append"]),
+    ("bench.bench_load", ["--home", "/tmp/big.pristine", "--persons", "1000000", "--runs", "1", "--append"]),
     ("bench.bench_cycle", []),
     ("bench.bench_reports", []),
 )
