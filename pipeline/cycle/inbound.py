@@ -162,7 +162,7 @@ CSV_SENDER_COLUMN["debt_inquiry"] = ("payer_id", ("payer_type", "EMP"))
 
 def csv_sender_problem(partner: Partner, layout: Layout, path: Path) -> str | None:
     """A CSV names its sender in its file name and rows (DESIGN §1): a partner id in the name other than the
-    folder's, or an employer's file whose rows name another FEIN, → reason; else None."""
+    folder's, or an employer's file whose rows name another well-formed FEIN, → reason; else None."""
     if layout.format != "csv":
         return None
     named = {m.group(1) for m in PARTNER_IN_NAME.finditer(path.name.upper())}
@@ -178,7 +178,9 @@ def csv_sender_problem(partner: Partner, layout: Layout, path: Path) -> str | No
         rows = rows.rename({c: c.strip().lower() for c in rows.columns})
         if where is not None and where[0] in rows.columns:
             rows = rows.filter(pl.col(where[0]).str.strip_chars() == where[1])
-        named = set(rows.get_column(column).str.strip_chars().drop_nulls().unique().to_list()) - {""}
+        # Only a well-formed FEIN names an employer; a malformed one is one record's error for validation.
+        values = rows.get_column(column).str.strip_chars()
+        named = set(values.filter(values.str.contains(r"^\d{9}$")).unique().to_list())
     except Exception:  # noqa: BLE001 - a CSV polars cannot read is the validation's to reject
         return None
     others = sorted(named - {partner.id.removeprefix("EMP-")})

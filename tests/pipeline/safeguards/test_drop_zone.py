@@ -248,10 +248,19 @@ def test_a_new_hire_csv_in_another_employers_folder_is_refused(tmp_path):
     put(home, "EMP-111111111", "NEWHIRE.20261102.001.csv", other)  # rows name another employer
     put(home, "EMP-111111111", "NEWHIRE.EMP-222222222.20261102.002.csv", own)  # the name names another
     put(home, "EMP-111111111", "NEWHIRE.EMP-111111111.20261102.003.csv", own.replace(b"ANNA", b"ANNE"))
+    malformed = csv_text(layout, [_new_hire_row("111111111"), _new_hire_row("12345X789")]).encode()
+    put(home, "EMP-111111111", "NEWHIRE.EMP-111111111.20261102.004.csv", malformed.replace(b"ANNA", b"ANNIE"))
     assert run_home(home).returncode == 0
     assert _ledger_status(home, "EMP-111111111", "NEWHIRE.20261102.001.csv") == "rejected"
     assert _ledger_status(home, "EMP-111111111", "NEWHIRE.EMP-222222222.20261102.002.csv") == "rejected"
     assert _ledger_status(home, "EMP-111111111", "NEWHIRE.EMP-111111111.20261102.003.csv") == "loaded"
+    # a malformed FEIN names no employer: that one record is rejected, the file and its other record load
+    assert _ledger_status(home, "EMP-111111111", "NEWHIRE.EMP-111111111.20261102.004.csv") == "loaded"
+    bad_fein = (
+        "SELECT count(DISTINCT line) FROM rejects JOIN file_ledger USING (file_id)"
+        " WHERE file_name LIKE '%004.csv' AND field = 'employer_fein'"
+    )
+    assert query_store(home, bad_fein).item() == 1
     codes = query_store(home, "SELECT DISTINCT unnest(reason_codes) FROM file_ledger WHERE status = 'rejected'")
     assert codes.to_series().to_list() == ["TRANSMITTER_MISMATCH"]
     assert query_store(home, "SELECT count(*) FROM ndnh WHERE employer_fein = '222222222'").item() == 0
