@@ -15,6 +15,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -67,18 +68,29 @@ def sample_ssns(home: Path, n: int) -> list[str]:
         con.close()
 
 
-def query_while_running(home: Path, day: str, ssns: list[str]) -> tuple[float, list[tuple[float, bool, int]]]:
-    """Start the cycle, query until it ends; (cycle seconds, [(query seconds, from snapshot, exit code)])."""
+def _children_cpu() -> float:
+    """CPU seconds of the reaped children: the cycle is reaped only at its end, so a query's delta is its own."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def query_while_running(
+    home: Path, day: str, ssns: list[str], pause: float
+) -> tuple[float, list[tuple[float, float, bool, int]]]:
+    """Start the cycle, query until it ends; (cycle seconds, [(query s, query CPU s, from snapshot, exit code)])."""
     start = time.perf_counter()
     cycle = subprocess.Popen([*FPLS, "run", "--home", str(home), "--as-of", day], env=ENV,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     answers, i = [], 0
     while cycle.poll() is None:
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), _children_cpu()
         proc = subprocess.run([*FPLS, "query", "person", "--home", str(home), "--ssn", ssns[i % len(ssns)], "--json"],
                               capture_output=True, text=True, env=ENV)  # fmt: skip
-        answers.append((time.perf_counter() - t0, "snapshot" in proc.stdout.lower(), proc.returncode))
+        answers.append(
+            (time.perf_counter() - t0, _children_cpu() - cpu0, "snapshot" in proc.stdout.lower(), proc.returncode)
+        )
         i += 1
+        time.sleep(pause)  # an operator reads the answer before asking again
     if cycle.returncode != 0:
         raise SystemExit(f"the busy twin's cycle failed ({cycle.returncode})")
     return time.perf_counter() - start, answers
@@ -96,6 +108,7 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=1_000_000)
     ap.add_argument("--out", type=Path, default=Path("/tmp/q1m"))
     ap.add_argument("--reuse", action="store_true", help="keep OUT.pristine if it exists")
+    ap.add_argument("--pause", type=float, default=2.0, help="seconds between one answer and the next query")
     args = ap.parse_args()
     pristine = args.out.with_name(args.out.name + ".pristine")
     prepare(args.persons, pristine, args.reuse)
@@ -107,23 +120,24 @@ def main() -> None:
     quiet_s = time.perf_counter() - t0
     twin(pristine, busy)
     load = os.getloadavg()[0]
-    busy_s, answers = query_while_running(busy, day, ssns)
-    times = sorted(a[0] for a in answers)
+    busy_s, answers = query_while_running(busy, day, ssns, args.pause)
+    times, cpu = sorted(a[0] for a in answers), sorted(a[1] for a in answers)
     result = {
         "persons": args.persons,
         "cycle_2_seconds": {"quiet": round(quiet_s, 1), "while_queried": round(busy_s, 1)},
         "queries": len(answers),
-        "failed": sum(a[2] != 0 for a in answers),
-        "from_snapshot": sum(a[1] for a in answers),
+        "failed": sum(a[3] != 0 for a in answers),
+        "from_snapshot": sum(a[2] for a in answers),
         "seconds": {
             "median": round(statistics.median(times), 3),
             "p95": round(times[int(0.95 * (len(times) - 1))], 3),
             "max": round(times[-1], 3),
         },  # fmt: skip
+        "cpu_seconds": {"median": round(statistics.median(cpu), 3), "max": round(cpu[-1], 3)},
         "under_2s": sum(t < 2 for t in times),
         "outbound_identical": outbound_digest(quiet) == outbound_digest(busy),
         "load_average_at_start": round(load, 2),
-        "command": f"python -m bench.bench_query_during_cycle --persons {args.persons} --out {args.out}",
+        "command": f"python -m bench.bench_query_during_cycle --persons {args.persons} --out {args.out} --reuse",
     }
     print(json.dumps(result, indent=2))
 
