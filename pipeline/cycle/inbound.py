@@ -15,12 +15,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 import yaml
 
 from pipeline import store
 from pipeline.cycle.context import CycleContext
 from pipeline.files.codes import STATE_FIPS
 from pipeline.files.layouts import Layout
+from pipeline.files.read import read_csv_text
 from pipeline.files.writer import FILE_MODE, atomic_write
 from pipeline.safeguards.faults import checkpoint
 from pipeline.safeguards.masking import scrub_text
@@ -151,7 +153,24 @@ def transmitter_problem(partner: Partner, layout: Layout, first_line: str) -> st
             return f"header names agency {agency}, folder is {partner.id}"
     if layout.name == "offset_debtor" and partner.state and first_line[:2] != partner.state:
         return f"records name state {first_line[:2]!r}, folder is {partner.id}"
+    if layout.name == "eiwo_order":
+        fips = _header_value(first_line, layout, "state_fips") or ""
+        if partner.state is None or STATE_FIPS.get(partner.state) != fips:
+            return f"header names state FIPS {fips}, folder is {partner.id}"
+    if layout.name == "eiwo_ack":
+        ein = _header_value(first_line, layout, "ein") or ""
+        if partner.id != f"EMP-{ein}":
+            return f"header names employer {ein}, folder is {partner.id}"
     return None
+
+
+def csv_submitter_problem(partner: Partner, layout: Layout, path: Path) -> str | None:
+    """A CSV carries its submitter in its rows: an MSER registration may only register the folder's own FEIN."""
+    if layout.name != "eiwo_mser_csv":
+        return None
+    feins = read_csv_text(path).get_column("employer_fein", default=pl.Series([], dtype=pl.Utf8))
+    others = sorted({f.strip() for f in feins.drop_nulls()} - {partner.id.removeprefix("EMP-")})
+    return f"rows name FEIN {others[0]}, folder is {partner.id}" if others else None
 
 
 def move_original(path: Path, dest_dir: Path) -> Path:

@@ -18,6 +18,7 @@ import polars as pl
 from pipeline.cycle.context import CycleContext
 from pipeline.cycle.inbound import (
     Partner,
+    csv_submitter_problem,
     load_partners,
     sha256_file,
     transmitter_problem,
@@ -88,7 +89,7 @@ def _precheck(ctx: LoadContext, path: Path, outcome: FileOutcome) -> Layout | No
     if partner.file_types and layout.name not in partner.file_types:
         _refusal(outcome, "FILE_TYPE_NOT_ALLOWED", layout.name)
         return None
-    problem = transmitter_problem(partner, layout, first_line(path))
+    problem = transmitter_problem(partner, layout, first_line(path)) or csv_submitter_problem(partner, layout, path)
     if problem:
         _refusal(outcome, "TRANSMITTER_MISMATCH", problem)
         return None
@@ -138,7 +139,9 @@ class _Sink:
         elif name in SOURCES:
             insert_frame(con, "ndnh", self._ndnh(frame))
         elif name in ENFORCEMENT_LAYOUTS:
-            load_enforcement_records(con, name, frame, self.outcome.file_id, self.ctx.cycle_id, self.outcome.submitter)
+            load_enforcement_records(
+                con, name, {record_id: frame}, self.outcome.file_id, self.ctx.cycle_id, self.outcome.submitter
+            )
         elif name in PORTAL_LAYOUTS:
             load_portal_file(
                 con, name, record_id, frame, self.outcome.file_id, self.ctx.cycle_id, self.outcome.submitter

@@ -26,6 +26,10 @@ import duckdb
 import polars as pl
 
 from pipeline import store
+from pipeline.enforcement.eiwo import EiwoResult
+from pipeline.enforcement.eiwo_load import EIWO_LAYOUTS, load_eiwo_records
+from pipeline.enforcement.eiwo_out import write_eiwo_outbound
+from pipeline.enforcement.eiwo_ties import run_eiwo
 from pipeline.enforcement.employers import write_late_report
 from pipeline.enforcement.insurance import InsuranceResult, run_insurance
 from pipeline.enforcement.insurance import response_blocks as insurance_blocks
@@ -51,6 +55,7 @@ ENFORCEMENT_LAYOUTS = {
     "debt_inquiry": "debt_inquiries",
     "etermination": "terminations",
     "misidentified_csv": "misidentified_input",
+    **{name: "eiwo" for name in sorted(EIWO_LAYOUTS)},  # pipeline/enforcement/eiwo_load.py
 }
 DATA_RECORDS = {
     "offset_debtor": "CASE",
@@ -72,6 +77,7 @@ class EnforcementResult:
     msfidm: MsfidmResult | None = None
     insurance: InsuranceResult | None = None
     notices: NoticesResult | None = None
+    eiwo: EiwoResult | None = None
     files: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -85,6 +91,9 @@ def load_enforcement_records(
     ignored). `frames`: one frame of data records, or {record_id: frame}. Returns rows stored."""
     if layout_name not in ENFORCEMENT_LAYOUTS:
         return 0
+    if layout_name in EIWO_LAYOUTS:
+        pairs = frames.items() if isinstance(frames, dict) else [("DTL", frames)]
+        return sum(load_eiwo_records(con, layout_name, r, f, file_id, cycle_id, submitter) for r, f in pairs)
     items = frames.items() if isinstance(frames, dict) else [(DATA_RECORDS[layout_name], frames)]
     stored = 0
     for record_id, frame in items:
@@ -114,6 +123,7 @@ def apply_enforcement(con: duckdb.DuckDBPyConnection, cycle_id: str, as_of: date
     result.msfidm = run_msfidm(con, cycle_id)
     result.insurance = run_insurance(con, cycle_id)
     result.notices = run_notices(con, cycle_id, as_of)
+    result.eiwo = run_eiwo(con, cycle_id, as_of)  # after the notices: it flags their lump sums, adds to eTermination
     return result
 
 
@@ -170,8 +180,9 @@ def write_enforcement_outbound(con: duckdb.DuckDBPyConnection, home: Path, cycle
         write_blocks(
             home, cycle, st, f"NOTICES.{st}.{cycle}.dat", "enforcement_notice", notice_blocks(con, cycle, as_of, st)
         )
-        for st in _states(con, cycle, "debt_inquiry,etermination")
+        for st in _states(con, cycle, "debt_inquiry,etermination,eiwo")
     ]
+    files += write_eiwo_outbound(con, home, cycle, as_of)
     write_late_report(con, home, cycle, f"{as_of:%Y-%m}")
     return files
 
