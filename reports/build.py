@@ -99,9 +99,14 @@ def _write_page(out: Path, file: str, page: Page) -> Path:
 
 
 def _swap_in(tmp: Path, final: Path) -> None:
+    """Replace reports/<cycle>/ with the new build, keeping the files other stages wrote there (the enforcement
+    stage's employer_reporting_<month>.csv and mser_<month>.csv), which this builder does not make."""
     old = final.with_name(final.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
+        for kept in final.iterdir():
+            if kept.is_file() and not (tmp / kept.name).exists():
+                shutil.copy2(kept, tmp / kept.name)
         final.rename(old)
     tmp.rename(final)
     shutil.rmtree(old, ignore_errors=True)

@@ -13,7 +13,9 @@
 Outbound written (per cycle): OFFREJ.<ST>.<cycle>.dat (offset rejects + reject control, every state that
 sent a loaded offset file), PASSPORT.DOS.<cycle>.dat (certifications / releases, when any), MSFIDMINQ.<FI>.<cycle>.dat
 (every registered institution, when there are debtors), MSFIDM.<ST>.<cycle>.dat, INSMATCH.<ST>.<cycle>.dat and
-NOTICES.<ST>.<cycle>.dat (states with matches), reports/<cycle>/employer_reporting_<YYYY-MM>.csv.
+NOTICES.<ST>.<cycle>.dat (states with matches), the e-IWO files (pipeline/enforcement/eiwo_out.py: EIWO.<EMP>,
+EIWORES.<ST>, EIWOACKRES.<EMP> and the No Programming Option's .html + EIWOACK .csv),
+reports/<cycle>/employer_reporting_<YYYY-MM>.csv and reports/<cycle>/mser_<YYYY-MM>.csv.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pipeline.enforcement.employers import write_late_report
 from pipeline.enforcement.insurance import InsuranceResult, run_insurance
 from pipeline.enforcement.insurance import response_blocks as insurance_blocks
 from pipeline.enforcement.misidentified import apply_changes
+from pipeline.enforcement.mser import write_mser_report
 from pipeline.enforcement.msfidm import MsfidmResult, inquiry_blocks, run_msfidm
 from pipeline.enforcement.msfidm import response_blocks as msfidm_blocks
 from pipeline.enforcement.notices import NoticesResult, notice_blocks, run_notices
@@ -184,6 +187,7 @@ def write_enforcement_outbound(con: duckdb.DuckDBPyConnection, home: Path, cycle
     ]
     files += write_eiwo_outbound(con, home, cycle, as_of)
     write_late_report(con, home, cycle, f"{as_of:%Y-%m}")
+    write_mser_report(con, home, cycle, f"{as_of:%Y-%m}")
     return files
 
 

@@ -5,13 +5,16 @@ ties (R/N, eTermination, new employer, lump sum), family violence, conservation.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from pipeline import store
+from pipeline.enforcement.employers import late_report
 from pipeline.files.decode import decode_file
-from tests.pipeline.cycle.conftest import query_store, run_home
+from tests.pipeline.cycle.conftest import fpls, query_store, run_home
 from tests.pipeline.enforcement.eiwo_home import ACME, BOLTS, CYCLE1, CYCLE2, PROCESSOR, UNKNOWN, cycle_one, cycle_two
 
 C1, C2 = "20261102-01", "20261109-01"
@@ -168,3 +171,44 @@ def test_conservation_in_the_ledger(home):
     orders = query_store(home, "SELECT count(*) AS n FROM eiwo_orders")["n"][0]
     accepted = query_store(home, "SELECT count(*) AS n FROM eiwo_order_input")["n"][0]
     assert orders == accepted == 9
+
+
+def test_eemployer_shows_participation_mser_and_ack_timeliness(home, tmp_path):
+    def employer(fein: str) -> dict:
+        doc = fpls("query", "employer", "--home", str(home), "--fein", fein, "--json", check=True).stdout
+        return json.loads(doc)["employers"][0]
+
+    bolts, acme = employer(BOLTS), employer(ACME)
+    assert (bolts["eiwo"], bolts["debt_inquiry"], bolts["medical_insurance"]) == ("SYS", "Y", "Y")
+    assert (bolts["mser_reporting_state"], bolts["iwo_recipient_fein"], bolts["iwo_city"]) == (
+        "KS",
+        PROCESSOR,
+        "DALLAS",
+    )
+    assert (acme["eiwo"], acme["debt_inquiry"], acme["medical_insurance"], acme["iwo_received"]) == (
+        "NPO",
+        "Y",
+        None,
+        3,
+    )
+    text = fpls("query", "employer", "--home", str(home), "--fein", BOLTS, check=True).stdout
+    assert "e-IWO SYS" in text and "Debt Inquiry Y" in text and "PO BOX 77" in text
+    mser = fpls("employers", "mser", "--home", str(home), "--month", "2026-11", check=True).stdout.splitlines()
+    assert mser[1].startswith("KS,1,0,1,2,0,2,") and (home / "reports" / C2 / "mser_2026-11.csv").exists()
+    # three weeks on, ACME never answered PETER's order: its acknowledgments are late
+    copy = tmp_path / "later"
+    shutil.copytree(home, copy)
+    con = store.connect(copy)
+    try:
+        con.execute("INSERT INTO cycles VALUES ('20261130-01', DATE '2026-11-30', 1, 'done')")
+        report = late_report(con, "2026-11")
+    finally:
+        con.close()
+    row = report.filter(pl.col("employer_fein") == ACME).row(0, named=True)
+    assert (row["status"], row["iwo_sent"], row["iwo_acked"], row["iwo_unacked"], row["median_days_to_ack"]) == (
+        "ACK_LATE",
+        3,
+        2,
+        1,
+        7,
+    )
