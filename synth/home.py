@@ -5,6 +5,7 @@ Home layout written (DESIGN §4/§5):
   inbound/<submitter>/FILE      each followed by an empty FILE.done marker
   truth.parquet                 one row per generated record (file, line, record type, true person, corruptions)
   truth_persons.parquet         the true identity of every person (for evaluation only)
+  truth_eiwo.parquet            e-IWO orders and acknowledgments: the recipient / state each must reach (or refusal)
   cycles/NN/inbound/...         with --cycles K > 1: the inbound files of later cycles (cycles.yaml says when)
 """
 
@@ -21,6 +22,7 @@ import yaml
 from pipeline.files.layouts import load_layout
 from pipeline.files.writer import atomic_write, csv_bytes, render_records
 from synth import (
+    files_eiwo,
     files_ndnh,
     files_notices,
     files_partners,
@@ -46,15 +48,33 @@ KINDS = {
         "self_assessment_csv",
         "av_survey_csv",
         "portal_document",
+        "eiwo_order",
+        "eiwo_order_csv",
     ],
     "ssa": ["ssa_master"],
     "sdnh": ["ndnh_w4", "new_hire_csv"],
     "swa": ["ndnh_qw", "ndnh_ui"],
-    "employer": ["ndnh_w4", "new_hire_csv", "etermination", "debt_inquiry"],
+    "employer": [
+        "ndnh_w4",
+        "new_hire_csv",
+        "etermination",
+        "debt_inquiry",
+        "eiwo_ack",
+        "eiwo_ack_csv",
+        "eiwo_mser_csv",
+    ],
     "fi": ["msfidm_match"],
     "insurer": ["insurance_claim", "insurance_claim_csv", "debt_inquiry"],
 }
-OWNED = ("partners.yaml", "truth.parquet", "truth_persons.parquet", "cycles.yaml", "inbound", "cycles")
+OWNED = (
+    "partners.yaml",
+    "truth.parquet",
+    "truth_persons.parquet",
+    "truth_eiwo.parquet",
+    "cycles.yaml",
+    "inbound",
+    "cycles",
+)
 TRUTH_SCHEMA = {
     "cycle": pl.Int16,
     "submitter": pl.Utf8,
@@ -87,7 +107,8 @@ def build_world(n: int, states: list[str], seed: int, as_of: date, rates: dict) 
 
 def cycle_one_files(
     world: World, fin: pl.DataFrame, seed: int, rates: dict, invalid: float, samples: bool = False
-) -> list[FileOut]:
+) -> tuple[list[FileOut], pl.DataFrame]:
+    """Cycle 1's files and the e-IWO truth (orders and acknowledgments: where each must go)."""
     files = [files_state.ssa_file(world, seed, rates, invalid, 1)]
     views = files_state.state_views(world, seed, rates)
     debt = files_state.debtors(world, fin, views, rates)
@@ -112,7 +133,8 @@ def cycle_one_files(
     files += files_notices.etermination_files(world, seed, rates, invalid, 1, w4_jobs)
     files += files_notices.debt_inquiry_files(world, ins, claims, seed, rates, invalid, 1)
     files += files_portal.portal_files(world, fin, seed, 1)
-    return files
+    eiwo, eiwo_truth = files_eiwo.eiwo_files(world, all_jobs, views, fin, seed, rates, invalid, 1, samples)
+    return files + eiwo, eiwo_truth
 
 
 def later_cycle_files(world: World, cycle: int, seed: int, rates: dict, invalid: float) -> tuple[date, list[FileOut]]:
@@ -229,7 +251,7 @@ def generate(
     rates = load_rates(rates_path)
     invalid = rates["invalid_record_rate_samples" if samples else "invalid_record_rate"]
     world, fin = build_world(n, states, seed, as_of, rates)
-    files = cycle_one_files(world, fin, seed, rates, invalid, samples)
+    files, eiwo_truth = cycle_one_files(world, fin, seed, rates, invalid, samples)
     if samples and (bad := bad_header_file(files)) is not None:
         files.append(bad)
     out.mkdir(parents=True, exist_ok=True)
@@ -248,6 +270,7 @@ def generate(
     (out / "partners.yaml").write_text(partners_yaml(states, submitters))
     truth_frame = pl.concat(truth)
     truth_frame.write_parquet(out / "truth.parquet", statistics=False)
+    eiwo_truth.write_parquet(out / "truth_eiwo.parquet", statistics=False)
     world.persons.select(
         "person_id",
         "ssn",

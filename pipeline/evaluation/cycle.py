@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipeline.evaluation.eiwo import eiwo_eval
 from pipeline.evaluation.enforcement import enforcement_eval
 from pipeline.evaluation.metrics import pair_metrics, prf
 from pipeline.evaluation.truth import read_truth, with_person
@@ -107,4 +108,5 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth_path: Path) -> dict:
         sources |= enforcement_eval(con, truth_path)
     except LookupError:  # the store holds no enforcement stage (yet): evaluate what the cycle did
         pass
+    sources |= eiwo_eval(con, truth_path)
     return {"cycle": cycle, "sources": sources}
