@@ -16,7 +16,6 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.files.codes import STATE_FIPS
-from pipeline.files.delivery import merge_manifest
 from pipeline.files.layouts import load_layout
 from pipeline.files.writer import atomic_write, csv_bytes
 
@@ -101,19 +100,37 @@ def order_sections(orders: pl.DataFrame) -> pl.Series:
     ).to_series()
 
 
-def render_html(orders: pl.DataFrame, recipient: str, cycle: str) -> bytes:
-    head = (
-        f"<!doctype html><html><head><meta charset='ascii'><title>Income withholding orders for {recipient}</title>"
-        f"<style>{STYLE}</style></head><body><h1>Income withholding orders for {recipient}</h1>"
-        f"<p>{orders.height} order(s), fpls cycle {cycle}. Begin withholding no later than the first pay period "
-        "that occurs 14 days after the order date. Answer each order in the acknowledgment spreadsheet sent with "
-        "this page (accepted A / rejected R and the reason) and return it through your e-IWO folder.</p>"
+def _page_head(recipient: pl.Expr, n: pl.Expr, cycle: str) -> pl.Expr:
+    return pl.format(
+        "<!doctype html><html><head><meta charset='ascii'><title>Income withholding orders for EMP-{}</title>"
+        "<style>{}</style></head><body><h1>Income withholding orders for EMP-{}</h1><p>{} order(s), fpls cycle {}. "
+        "Begin withholding no later than the first pay period that occurs 14 days after the order date. Answer each "
+        "order in the acknowledgment spreadsheet sent with this page (accepted A / rejected R and the reason) and "
+        "return it through your e-IWO folder.</p>",
+        recipient,
+        pl.lit(STYLE),
+        recipient,
+        n,
+        pl.lit(cycle),
     )
-    return (head + "".join(order_sections(orders).to_list()) + "</body></html>\n").encode("ascii", "replace")
 
 
-def ack_template(orders: pl.DataFrame) -> bytes:
-    """The acknowledgment spreadsheet, one row per order, the disposition columns blank."""
+def npo_documents(orders: pl.DataFrame, cycle: str) -> pl.DataFrame:
+    """Per recipient (column recipient_fein): the HTML page (`html`) and the prefilled acknowledgment spreadsheet
+    (`sheet`, eiwo_ack_csv with the disposition columns blank), built for all recipients at once."""
+    schema = {"recipient_fein": pl.Utf8, "html": pl.Utf8, "sheet": pl.Utf8}
+    if orders.is_empty():
+        return pl.DataFrame(schema=schema)
+    sections = orders.select("recipient_fein", order_sections(orders).alias("section"))
+    pages = sections.group_by("recipient_fein", maintain_order=True).agg(
+        pl.len().alias("n"), pl.col("section").str.join("")
+    )
+    pages = pages.select(
+        "recipient_fein",
+        pl.concat_str([_page_head(pl.col("recipient_fein"), pl.col("n"), cycle), "section", pl.lit("</body></html>\n")])
+        .str.replace_all(r"[^\x20-\x7E\n]", "?")
+        .alias("html"),
+    )
     fips = pl.col("state").replace_strict(STATE_FIPS, default=None)
     rows = orders.select(
         "document_action_code",
@@ -125,10 +142,19 @@ def ack_template(orders: pl.DataFrame) -> bytes:
         "document_tracking_id",
         fips.alias("issuing_state_fips"),
     )
-    return csv_bytes(load_layout("eiwo_ack_csv"), rows)
+    text = csv_bytes(load_layout("eiwo_ack_csv"), rows).decode().split("\n")
+    head, body = text[0], pl.Series("row", text[1 : 1 + rows.height])
+    sheets = (
+        orders.select("recipient_fein")
+        .with_columns(body)
+        .group_by("recipient_fein", maintain_order=True)
+        .agg((pl.lit(head + "\n") + pl.col("row").str.join("\n") + pl.lit("\n")).first().alias("sheet"))
+    )
+    return pages.join(sheets, on="recipient_fein", how="left").select(list(schema))
 
 
-def _entry(folder: Path, name: str, layout: str, data: bytes, records: dict) -> dict:
+def write_entry(folder: Path, name: str, layout: str, data: bytes, records: dict) -> dict:
+    """Write one outbound file atomically; its manifest entry."""
     atomic_write(folder / name, data)
     return {
         "name": name,
@@ -137,16 +163,3 @@ def _entry(folder: Path, name: str, layout: str, data: bytes, records: dict) -> 
         "sha256": hashlib.sha256(data).hexdigest(),
         "records": records,
     }
-
-
-def write_npo(home: Path, cycle: str, recipient: str, stem: str, orders: pl.DataFrame) -> list[dict]:
-    """EIWO.<EMP>.<cycle>.html and EIWOACK.<EMP>.<cycle>.csv, merged into the folder's manifest."""
-    folder = Path(home) / "outbound" / recipient / cycle
-    entries = [
-        _entry(folder, f"{stem}.html", "eiwo_npo_html", render_html(orders, recipient, cycle), {}),
-        _entry(
-            folder, f"EIWOACK.{recipient}.{cycle}.csv", "eiwo_ack_csv", ack_template(orders), {"ACK": orders.height}
-        ),
-    ]
-    merge_manifest(folder, cycle, recipient, entries)
-    return [{"recipient": recipient, **e} for e in entries]
