@@ -212,3 +212,33 @@ def test_eemployer_shows_participation_mser_and_ack_timeliness(home, tmp_path):
         1,
         7,
     )
+
+
+def test_a_file_naming_another_transmitter_is_refused_whole(tmp_path):
+    """No one submits for someone else: an order file whose header names MO from the KS folder, an MSER
+    registration of another FEIN, an acknowledgment file whose header names another employer."""
+    from datetime import date
+
+    from pipeline.cycle.inbound import Partner
+    from pipeline.cycle.load import LoadContext, load_file
+    from tests.pipeline.enforcement.eiwo_home import JOHN, MSER_BOLTS, ack, ack_file, csv_file, order, order_file
+
+    con = store.connect(tmp_path)
+    partners = {
+        "KS": Partner("KS", "state", ("eiwo_order",)),
+        f"EMP-{ACME}": Partner(f"EMP-{ACME}", "employer", ("eiwo_mser_csv", "eiwo_ack")),
+    }
+    ctx = LoadContext(con, "20261102-01", date(2026, 11, 2), partners)
+    drops = {
+        ("KS", "mo_header.dat"): order_file([(BOLTS, [order("KS-X1", JOHN, BOLTS)], None)], fips="29"),
+        (f"EMP-{ACME}", "mser_bolts.csv"): csv_file("eiwo_mser_csv", [MSER_BOLTS]),
+        (f"EMP-{ACME}", "ack_other.dat"): ack_file(PROCESSOR, [ack("KS-T3", JOHN, BOLTS, "A")]),
+    }
+    for (folder, name), data in drops.items():
+        path = tmp_path / "work" / "c" / folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        outcome = load_file(ctx, path)
+        assert (outcome.status, outcome.codes) == ("rejected", ["TRANSMITTER_MISMATCH"]), name
+    assert con.execute("SELECT count(*) FROM eiwo_order_input").fetchone()[0] == 0
+    con.close()
