@@ -33,10 +33,6 @@ from synth.population import World
 from synth.reference import rng
 
 
-def _fein(prefix: str, values: np.ndarray) -> pl.Series:
-    return pl.Series([f"{prefix}{v:07d}" for v in values.tolist()], dtype=pl.Utf8)
-
-
 def registrations(world: World, seed: int, rates: dict) -> pl.DataFrame:
     """One MSER registration per multistate employer (the columns of eiwo_mser_csv)."""
     e = rates["eiwo"]
@@ -64,7 +60,7 @@ def registrations(world: World, seed: int, rates: dict) -> pl.DataFrame:
         pl.when(pl.Series(separate)).then(pl.col("emp_state")).alias("iwo_state"),
         pl.when(pl.Series(separate)).then(pl.col("emp_zip")).alias("iwo_zip"),
         pl.when(pl.Series(processor))
-        .then(_fein("40", g.choice(10_000_000, n, replace=False)))
+        .then("40" + pl.Series(g.choice(10_000_000, n, replace=False)).cast(pl.Utf8).str.zfill(7))
         .alias("iwo_recipient_fein"),
         yn(idx % int(e["mser_eiwo_every"]) == 0).alias("eiwo"),
         yn(g.random(n) < e["mser_debt_inquiry"]).alias("debt_inquiry"),
@@ -83,6 +79,20 @@ def mser_files(world: World, regs: pl.DataFrame, seed: int, batch: int) -> list[
     return out
 
 
+def _never_employed(world: World, files) -> pl.DataFrame:
+    """(person_id, employer_id) of the valid "never employed" eTermination notices."""
+    rows = [
+        frame.filter(~pl.col("_bad") & (pl.col("termination_reason") == "N")).select(
+            pl.col("_pid").alias("person_id"), pl.col("employer_fein").alias("fein")
+        )
+        for fo in files
+        for _, frame in fo.blocks
+    ]
+    pairs = pl.concat(rows) if rows else pl.DataFrame(schema={"person_id": pl.Int64, "fein": pl.Utf8})
+    ids = world.employers.select("fein", "employer_id")
+    return pairs.join(ids, on="fein", how="inner", maintain_order="left").select("person_id", "employer_id")
+
+
 def eiwo_files(
     world: World,
     all_jobs: pl.DataFrame,
@@ -93,11 +103,14 @@ def eiwo_files(
     invalid: float,
     batch: int,
     samples: bool = False,
+    eterminations: list[FileOut] = (),
 ) -> tuple[list[FileOut], pl.DataFrame]:
-    """Every e-IWO file of cycle 1 and its truth (truth_eiwo.parquet)."""
+    """Every e-IWO file of cycle 1 and its truth (truth_eiwo.parquet). `eterminations`: the home's eTermination
+    files, whose valid "never employed" notices name (obligor, employer) pairs the orders reuse."""
     regs = registrations(world, seed, rates)
     files = mser_files(world, regs, seed, batch)
-    rows = build_orders(world, all_jobs, views, fin, seed, rates, samples)
+    never = _never_employed(world, eterminations)
+    rows = build_orders(world, all_jobs, views, fin, seed, rates, samples, never)
     order_out, order_truth, lines = order_files(world, rows, regs, seed, rates, invalid, batch)
     ack_out, ack_truth = ack_files(world, lines, seed, rates, invalid, batch, samples) if lines.height else ([], None)
     truth = pl.concat([t for t in (order_truth, ack_truth) if t is not None]) if order_out else None

@@ -1,6 +1,7 @@
 """The employers' acknowledgments of the orders fpls sends (eiwo_ack fixed-width, eiwo_ack_csv) with their truth.
 
-The recipient of each order the truth says is SENT answers it with a share `ack_rate` (the first stale and the
+The recipient of each order the truth says is SENT answers it (unless it answered with an eTermination "never
+employed" notice) with a share `ack_rate` (the first stale and the
 first never-employed order always): R/N for a stale employer (termination date = the end of the job, the new
 employer when it knows it), R/U for a never-employed one, else a disposition drawn from `dispositions`, each of
 them at least once when there are enough. A share `ack_unknown_order` (at least one) name a tracking number never
@@ -35,7 +36,7 @@ def _dispositions(sent: pl.DataFrame, e: dict, g: np.random.Generator) -> pl.Ser
 
 
 def _acked(lines: pl.DataFrame, e: dict, g: np.random.Generator) -> pl.DataFrame:
-    sent = lines.filter(pl.col("outcome") == "SENT").sort("file", "line")
+    sent = lines.filter((pl.col("outcome") == "SENT") & ~pl.col("_eterm").fill_null(False)).sort("file", "line")
     first = pl.int_range(pl.len()).over("kind") == 0
     keep = pl.Series(g.random(sent.height) < e["ack_rate"]) | (first & pl.col("kind").is_in(["stale", "never"]))
     return sent.filter(keep)

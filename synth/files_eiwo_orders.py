@@ -3,7 +3,9 @@
 Who gets an order: IV-D obligors (NP / PF of a case type F with an order) drawn with `orders_per_obligor`; the
 employer named is, by a draw per order: a FEIN nobody holds (`unknown_fein`), one the obligor never worked for
 (`never_employed`), the employer of the obligor's latest ended job (`stale_employer`), else the current employer
-(falling back to the ended one; obligors with neither get no order). A share `duplicate_iwo` of the orders to a
+(falling back to the ended one; obligors with neither get no order). An obligor an employer reported "never
+employed" in its eTermination file (synth/files_notices.py) gets an order to that employer (the state's information
+was wrong; the employer answers with the eTermination, not an acknowledgment). A share `duplicate_iwo` of the orders to a
 current employer is sent again under a new tracking number later in the batch; `malformed_amount` orders carry a
 total amount that is not digits. Each of these cases occurs at least once per home when there are orders enough. Identity is the state's view of the obligor (its FCR noise); money in cents.
 """
@@ -22,7 +24,9 @@ from synth.reference import rng, state_fips
 MALFORMED = "12A45"
 
 
-def _obligors(world: World, all_jobs: pl.DataFrame, e: dict, g: np.random.Generator) -> pl.DataFrame:
+def _obligors(
+    world: World, all_jobs: pl.DataFrame, e: dict, g: np.random.Generator, never_pairs: pl.DataFrame
+) -> pl.DataFrame:
     cases = world.cases.filter((pl.col("order") == "Y") & (pl.col("case_type") == "F")).select("case_no")
     obl = (
         world.members.filter(pl.col("participant_type").is_in(["NP", "PF"]))
@@ -60,6 +64,15 @@ def _obligors(world: World, all_jobs: pl.DataFrame, e: dict, g: np.random.Genera
         .then(pl.lit("stale"))
     )
     obl = obl.with_columns(kind.alias("kind")).filter(pl.col("kind").is_not_null())
+    # an employer that sent an eTermination "never employed" for this obligor: the state's order names it too
+    told = never_pairs.unique("person_id", keep="first", maintain_order=True).rename({"employer_id": "told"})
+    obl = obl.join(told, on="person_id", how="left", maintain_order="left").with_columns(
+        pl.when(pl.col("told").is_not_null() & (pl.col("kind") != "unknown"))
+        .then(pl.lit("never"))
+        .otherwise("kind")
+        .alias("kind"),
+        (pl.col("told").is_not_null() & (pl.col("kind") != "unknown")).alias("_eterm"),
+    )
     # every case at least once per home (a small home would otherwise miss the rarer ones): the first orders to a
     # current employer become an unknown FEIN and a never-employed one, the first obligor with an ended job stale
     current = obl.with_row_index("_i").filter(pl.col("kind") == "current").get_column("_i")
@@ -79,7 +92,8 @@ def _employers(world: World, obl: pl.DataFrame, g: np.random.Generator) -> pl.Da
     big = world.employers.sort("size", descending=True).head(max(10, world.employers.height // 10))
     pick = big.get_column("employer_id").gather(g.integers(0, big.height, obl.height))
     nxt = big.get_column("employer_id").gather((g.integers(0, big.height, obl.height) + 1) % big.height)
-    never = pl.when(pl.Series(pick) == pl.col("cur")).then(pl.Series(nxt)).otherwise(pl.Series(pick))
+    never = pl.when(pl.col("_eterm")).then(pl.col("told"))
+    never = never.when(pl.Series(pick) == pl.col("cur")).then(pl.Series(nxt)).otherwise(pl.Series(pick))
     emp = (
         pl.when(pl.col("kind") == "current")
         .then(pl.col("cur"))
@@ -88,7 +102,7 @@ def _employers(world: World, obl: pl.DataFrame, g: np.random.Generator) -> pl.Da
         .when(pl.col("kind") == "never")
         .then(never)
     )
-    fake = pl.Series([f"07{v:07d}" for v in g.choice(10_000_000, obl.height, replace=False).tolist()])
+    fake = "07" + pl.Series(g.choice(10_000_000, obl.height, replace=False)).cast(pl.Utf8).str.zfill(7)
     obl = obl.with_columns(emp.alias("employer_id"), fake.alias("_fake"))
     emp_cols = world.employers.select(
         "employer_id",
@@ -132,12 +146,19 @@ def _amounts(frame: pl.DataFrame, fin: pl.DataFrame) -> pl.DataFrame:
 
 
 def build_orders(
-    world: World, all_jobs: pl.DataFrame, views: pl.DataFrame, fin: pl.DataFrame, seed: int, rates: dict, samples: bool
+    world: World,
+    all_jobs: pl.DataFrame,
+    views: pl.DataFrame,
+    fin: pl.DataFrame,
+    seed: int,
+    rates: dict,
+    samples: bool,
+    never_pairs: pl.DataFrame,
 ) -> pl.DataFrame:
     """Every order row (originals and duplicate copies) with its kind, person, state and layout text columns."""
     e = settings(rates, samples)
     g = rng(seed, "eiwo.orders")
-    obl = _employers(world, _obligors(world, all_jobs, e, g), g)
+    obl = _employers(world, _obligors(world, all_jobs, e, g, never_pairs), g)
     ident = views.select(
         "case_state",
         "person_id",
@@ -221,7 +242,7 @@ def order_files(
     """(files, truth rows, the order lines with their outcome) — one file per state, fixed or CSV."""
     every = int(rates["eiwo"]["csv_every"])
     fixed_layout = "eiwo_order"
-    side_cols = ["kind", "person_id", "case_state", "_seq", "cur", "left_on"]
+    side_cols = ["kind", "person_id", "case_state", "_seq", "cur", "left_on", "_eterm"]
     files, done = [], []
     for i, st in enumerate(world.states):
         part = rows.filter(pl.col("case_state") == st)

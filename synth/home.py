@@ -130,10 +130,11 @@ def cycle_one_files(
     ins = files_partners.insurers(world, seed, rates)
     claims = files_partners.claims(world, ins, seed, rates)
     files += files_partners.insurance_files(world, ins, claims, seed, invalid, 1)
-    files += files_notices.etermination_files(world, seed, rates, invalid, 1, w4_jobs)
+    eterms = files_notices.etermination_files(world, seed, rates, invalid, 1, w4_jobs)
+    files += eterms
     files += files_notices.debt_inquiry_files(world, ins, claims, seed, rates, invalid, 1)
     files += files_portal.portal_files(world, fin, seed, 1)
-    eiwo, eiwo_truth = files_eiwo.eiwo_files(world, all_jobs, views, fin, seed, rates, invalid, 1, samples)
+    eiwo, eiwo_truth = files_eiwo.eiwo_files(world, all_jobs, views, fin, seed, rates, invalid, 1, samples, eterms)
     return files + eiwo, eiwo_truth
 
 
