@@ -20,7 +20,7 @@ Mapping choices (beyond bench/devcorpus.py's):
   layouts forbid (a digit or `|` in a name, an OCR letter in an SSN, a blank SSN on a W-4, a day/month swap that
   is no date) stays, so the validator rejects those records as it would a partner's. `expect_reject` in the truth
   is this module's own reading of the layout (required, alpha = A-Z space hyphen, numeric/pattern, date valid,
-  NAME_MISSING); `devhome.json` compares it with `fpls validate` when --check is given.
+  NAME_MISSING; a field of `severity: warning`, such as the SSA master's DOB, never rejects); `devhome.json` compares it with `fpls validate` when --check is given.
 - person_id: pseudopeople's `simulant_id` "<shard>_<n>" as shard * 10,000,000 + n; null for header, trailer and
   case (FC) lines. A W-2 of somebody without an SSA record keeps its own person (the SSN it reports is not theirs).
 - SSA master: ssn, names, dob (CCYYMMDD), sex and the date of death of the simulant's death event; no other SSNs.
@@ -99,8 +99,8 @@ def expect_reject(layout: dict, rid: str, frame: pl.DataFrame) -> pl.Series:
     spec = record_spec(layout, rid)
     bad = pl.lit(False)
     for f in spec["fields"]:
-        if f["type"] == "filler" or f["name"] == "record_id":
-            continue
+        if f["type"] == "filler" or f["name"] == "record_id" or f.get("severity") == "warning":
+            continue  # a warning field's blank or bad value is kept as unknown, never a reject
         n = f["length"]
         raw = pl.col(f["name"]).cast(pl.Utf8) if f["name"] in frame.columns else pl.lit(None, pl.Utf8)
         v = raw.str.to_uppercase().str.slice(0, n).str.strip_chars()

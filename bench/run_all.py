@@ -11,6 +11,8 @@ BENCHES = (
     ("bench.bench_matchers", ["--febrl", "--splink", "--append"]),
     ("bench.bench_vs_splink", ["--seeds", "1", "2", "--append"]),  # data nobody here wrote, Splink side by side
     ("bench.bench_matchers", ["--persons", "1000000", "--ssn-share", "0.0", "1.0", "--append"]),
+    ("bench.bench_load", ["--home", "/tmp/fpls-load-200k.pristine", "--persons", "200000", "--append"]),
+    ("bench.bench_load", ["--home", "/tmp/big.pristine", "--persons", "1000000", "--runs", "1", "--append"]),
     ("bench.bench_cycle", []),
     ("bench.bench_reports", []),
 )

@@ -74,6 +74,8 @@ def check_persons(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     raw = frame.with_row_index("line", offset=2).with_columns(
         pl.col(c).cast(pl.Utf8) for c in PERSON_COLUMNS if frame.schema.get(c) != pl.Date
     )
+    # Materialised once: the reason's many branches would each clean the SSN again.
+    raw = raw.with_columns(_ssn_fixed=_repaired_ssn())
     raw = raw.with_columns(
         _no_id=_blank("id"),
         _all_blank=pl.all_horizontal([_blank(c) for c in DATA_COLUMNS]),
@@ -81,8 +83,8 @@ def check_persons(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         _no_name=_blank("first_name") & _blank("last_name"),
         _bad_dob=~_blank("dob")
         & (parse_dob_expr("dob").is_null() if frame.schema.get("dob") != pl.Date else pl.lit(False)),
-        _bad_ssn=~_blank("ssn") & (ssn_reason_expr(_repaired_ssn()) != "OK"),
-        _ocr_ssn=~_blank("ssn") & (_repaired_ssn() != clean_ssn_expr("ssn")),
+        _bad_ssn=~_blank("ssn") & (ssn_reason_expr("_ssn_fixed") != "OK"),
+        _ocr_ssn=~_blank("ssn") & (pl.col("_ssn_fixed") != clean_ssn_expr("ssn")),
         _non_ascii=pl.any_horizontal(
             pl.col(c).cast(pl.Utf8).str.contains(r"[^\x00-\x7F]").fill_null(False)
             for c in ("first_name", "middle_name", "last_name")
@@ -102,7 +104,7 @@ def check_persons(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         [raw.filter(pl.col(f)).select("line", "id", pl.lit(code).alias("issue")) for f, code in flags.items()]
     ).sort("line")
     kept = raw.filter(~pl.col("_no_id") & ~pl.col("_dup") & ~pl.col("_all_blank"))
-    return kept.drop([*flags, "line"]), issues
+    return kept.drop([*flags, "line", "_ssn_fixed"]), issues
 
 
 def prepare_persons(frame: pl.DataFrame) -> pl.DataFrame:
@@ -112,7 +114,8 @@ def prepare_persons(frame: pl.DataFrame) -> pl.DataFrame:
     (YYYYMMDD), birth_year, sex1 (M/F or null), zip5,
     zip3, city_n, street_n, street_no plus the name columns of `normalise_names`."""
     dob = pl.col("dob") if frame.schema.get("dob") == pl.Date else parse_dob_expr("dob")
-    ssn = _repaired_ssn()
+    frame = frame.with_columns(_ssn_fixed=_repaired_ssn())  # once: see check_persons
+    ssn = pl.col("_ssn_fixed")
     out = frame.with_columns(
         pl.when(ssn.str.contains(r"^\d{9}$")).then(ssn).alias("ssn9"),
         ssn_reason_expr(ssn).alias("ssn_reason"),
@@ -148,7 +151,7 @@ def prepare_persons(frame: pl.DataFrame) -> pl.DataFrame:
             pl.when(pl.col("_street") != "").then(pl.col("_street")).alias("street_n"),
             pl.col("_street").str.extract(r"^(\d+)").alias("street_no"),
         )
-        .drop("_sex", "_zip", "_street")
+        .drop("_sex", "_zip", "_street", "_ssn_fixed")
         .with_columns(pl.col("ssn9").cast(pl.Int64).alias("ssn_int"))
     )
     out = per_distinct_value(out, "city", {"city_n": normal_name_expr("v")})

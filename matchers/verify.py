@@ -1,43 +1,51 @@
 """SSN verification and identification against the SSA master (DESIGN §8, reference §2f).
 
-Stages, each a join over the whole frame (no per-row Python), in the FCR order:
+Stages, each a join over the whole frame (no per-row Python), in the FCR order. What each stage accepts is
+`matchers.evidence`'s (field relations: first / last / middle name, DOB, sex):
 
-1. **exact** — the SSN given (or one of its holder's other SSNs) is on the master: `V` when the name
-   agrees with tolerance (exact, nickname, Jaro-Winkler ≥ 0.9, initial, swapped first/last, surname part,
-   or an `additional_last_names` entry) and the DOB agrees with tolerance (exact, ±1 year, day/month
-   swap; a missing DOB does not refuse); `N` when only a probable name match (first initial and the
-   first four letters of the surname, or the surname alone) holds.
+1. **exact** — the SSN given (or one of its holder's other SSNs) is on the master: `V` by `evidence.exact_ok`
+   (name agreeing with tolerance, or the first name alone with a blank or changed surname, or a first-name typo
+   or a blank first name with the surname and middle initial agreeing; DOB exact, within tolerance, one digit
+   off or unknown — never disagreeing). A clearly different first name is never `V`: an SSN and a surname are
+   what a relative's record shares. `N` when only a probable name match (the surname, or first initial and
+   the first four letters of the surname) holds.
 2. **correction** — every SSN one substituted digit or one adjacent transposition away (89 variants),
-   joined to the master; a candidate needs name AND a known DOB in tolerance. One candidate → `C`;
-   several → `R`.
+   joined to the master; a candidate needs the name AND a known DOB in tolerance, or, with no DOB on either
+   side, the full name agreeing strongly (`evidence.correction_ok`). One person → `C`; several → `R`.
 3. **additional data** — each SSN in an optional `additional_ssns` list is tried like stage 1 → `E`.
-4. **search** — name + DOB (surname NYSIIS or first-name NYSIIS for swapped names, or an additional
-   surname; DOB exact, swapped, ±1 year) when nothing above verified: one candidate → `P` (`E` when
-   found only through an additional surname); several → `R`, never a guess.
+4. **search** — name + DOB for whoever stages 1-3 did not settle: candidates from `matchers.identify`
+   (surname NYSIIS, swapped names or an additional surname with the DOB exact / swapped / ±1 year; first
+   name + DOB; full name + two of year, month, day), accepted by tier (`evidence.search_tier`: name + DOB,
+   then one typo or one DOB digit, then one name blank). The strongest tier reached decides: one person → `P`
+   (`E` when found only through an additional surname); several → `R`, never a guess.
 
 Priority: V > C > E > P > R > N > blank. `S` (IRS-U identification) needs IRS data fpls does not
 have and is never produced. A misidentified-participant row (state, member_id, ssn) removes that SSN
 from every stage for that member (member_id column, else id; state compared when both sides have it).
 
 Output per input row: id, ssn (as given), ssn_structure (matchers.ssn reason), ssn_validity,
-verified_ssn, other_ssns (list), deceased, date_of_death, dob_indicator (E exact, T within tolerance,
-X disagrees, U unknown, blank when no person chosen) and evidence.
+verified_ssn, other_ssns (list), deceased, date_of_death, dob_indicator (E exact, T within tolerance or one
+digit off, X disagrees, U unknown, blank when no person chosen) and evidence (stage, candidates, edit, tier).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from matchers.comparisons import jaro_winkler
-from matchers.names import nickname_equivalent, normal_name_expr
+from matchers.evidence import SEARCH_TIERS, agreement, correction_ok, exact_ok, search_tier
+from matchers.identify import search_candidates
+from matchers.names import normal_name_expr
 from matchers.persons import check_persons, parse_dob_expr, prepare_persons
 from matchers.ssn import clean_ssn_expr, ssn_variants
+
+__all__ = ["MasterError", "agreement", "exact_ok", "prepare_master", "verify_ssns"]
 
 MASTER_COLUMNS = ("ssn", "first_name", "middle_name", "last_name", "dob", "sex", "date_of_death")
 OTHER_SSN_COLUMNS = ("other_ssn_1", "other_ssn_2", "other_ssn_3")
 PRIORITY = {"V": 0, "C": 1, "E": 2, "P": 3, "R": 4, "N": 5}
-_P_COLS = ("p", "fn_key", "ln_key", "ln_parts", "dob_date", "fn_nysiis", "ln_nysiis", "member", "mstate", "sex1")
-_M_COLS = ("m", "fn_key", "ln_key", "ln_parts", "dob_date", "sex1", "grp")
+_TIER_NAMES = {i + 1: name for i, name in enumerate(SEARCH_TIERS)}
+_P_COLS = ("p", "fn_key", "ln_key", "ln_parts", "mn", "dob_date", "fn_nysiis", "ln_nysiis", "member", "mstate", "sex1")
+_M_COLS = ("m", "fn_key", "ln_key", "ln_parts", "mn", "dob_date", "sex1", "grp")
 
 
 class MasterError(ValueError):
@@ -104,64 +112,6 @@ def _with_person(frame: pl.DataFrame, P: pl.DataFrame) -> pl.DataFrame:
     return frame.join(P.select(cols), on="p")
 
 
-def agreement(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add name_ok, name_probable, via_additional, dob_level (E/T/X/U), and for an exact SSN the two
-    extra tolerances `ssn_name_close` (first name agrees, surname Jaro-Winkler >= 0.8: one typo in a short
-    surname) and `ssn_dob_one_name` (DOB exact or in tolerance, sex not disagreeing, first OR last name
-    agrees: a surname change SSA does not know, or a first-name typo) to a person × master frame."""
-    fn, ln, fm, lm = pl.col("fn_key"), pl.col("ln_key"), pl.col("fn_key_m"), pl.col("ln_key_m")
-    out = frame.with_columns(
-        jaro_winkler(frame, "fn_key", "fn_key_m").alias("_fjw"),
-        jaro_winkler(frame, "ln_key", "ln_key_m").alias("_ljw"),
-        nickname_equivalent(frame, "fn_key", "fn_key_m").alias("_nick"),
-    )
-    initial = ((fn.str.len_chars() == 1) | (fm.str.len_chars() == 1)) & (fn.str.slice(0, 1) == fm.str.slice(0, 1))
-    first_ok = (pl.col("_nick") | (pl.col("_fjw") >= 0.9) | initial).fill_null(False)
-    last_ok = (
-        (ln == lm)
-        | (pl.col("_ljw") >= 0.9)
-        | (pl.col("ln_parts").list.set_intersection(pl.col("ln_parts_m")).list.len() > 0)
-    ).fill_null(False)
-    if "extra_ln" in frame.columns:
-        via_additional = pl.col("extra_ln").list.contains(lm).fill_null(False) & ~last_ok
-    else:
-        via_additional = pl.lit(False)
-    swapped = ((fn == lm) & (ln == fm)).fill_null(False)
-    dl, dm = pl.col("dob_date"), pl.col("dob_date_m")
-    tolerance = (
-        ((dl.dt.year() - dm.dt.year()).abs() == 1) & (dl.dt.month() == dm.dt.month()) & (dl.dt.day() == dm.dt.day())
-    ) | ((dl.dt.year() == dm.dt.year()) & (dl.dt.month() == dm.dt.day()) & (dl.dt.day() == dm.dt.month()))
-    sex_ok = (
-        pl.col("sex1").is_null() | pl.col("sex1_m").is_null() | (pl.col("sex1") == pl.col("sex1_m"))
-        if "sex1" in frame.columns and "sex1_m" in frame.columns
-        else pl.lit(True)
-    )
-    dob_close = (dl == dm) | tolerance
-    return out.with_columns(
-        ssn_name_close=(first_ok & (pl.col("_ljw") >= 0.8)).fill_null(False),
-        ssn_dob_one_name=(dob_close & sex_ok & (first_ok | last_ok)).fill_null(False),
-        name_ok=(first_ok & (last_ok | via_additional)) | swapped,
-        name_probable=(
-            last_ok | ((fn.str.slice(0, 1) == fm.str.slice(0, 1)) & (ln.str.slice(0, 4) == lm.str.slice(0, 4)))
-        ).fill_null(False),
-        via_additional=via_additional,
-        dob_level=pl.when(dl.is_null() | dm.is_null())
-        .then(pl.lit("U"))
-        .when(dl == dm)
-        .then(pl.lit("E"))
-        .when(tolerance)
-        .then(pl.lit("T"))
-        .otherwise(pl.lit("X")),
-    ).drop("_fjw", "_ljw", "_nick")
-
-
-def exact_ok(frame: pl.DataFrame) -> pl.Expr:
-    """Acceptance of an exact-SSN candidate (the SSN itself is the strongest evidence): the name agrees
-    with tolerance and the DOB does not disagree; or the name is close (one surname typo) with no DOB
-    disagreement; or the DOB agrees and one of first / last name agrees (sex not disagreeing)."""
-    return ((pl.col("name_ok") | pl.col("ssn_name_close")) & (pl.col("dob_level") != "X")) | pl.col("ssn_dob_one_name")
-
-
 def _forbidden(frame: pl.DataFrame, mis: pl.DataFrame | None, ssn_col: str) -> pl.DataFrame:
     """Drop (person, SSN) rows that the misidentified-participant list forbids."""
     if mis is None or mis.height == 0:
@@ -196,6 +146,7 @@ def _unique_choice(cands: pl.DataFrame, code: str, stage: str) -> pl.DataFrame:
             pl.col("dob_level").first(),
             pl.col("via_additional").all().alias("_via"),
             pl.col("edit").first() if "edit" in cands.columns else pl.lit(None, pl.Utf8).alias("edit"),
+            pl.col("tier").first() if "tier" in cands.columns else pl.lit(None, pl.Int8).alias("tier"),
         )
     )
     return per.select(
@@ -210,10 +161,13 @@ def _unique_choice(cands: pl.DataFrame, code: str, stage: str) -> pl.DataFrame:
         pl.when(pl.col("_n") == 1).then(pl.col("ssn_key")).alias("chosen"),
         pl.when(pl.col("_n") == 1).then(pl.col("dob_level")).alias("dob_level"),
         pl.format(
-            "stage={} candidates={}{}",
+            "stage={} candidates={}{}{}",
             pl.lit(stage),
             pl.col("_n"),
             pl.when(pl.col("edit").is_not_null()).then(pl.lit(" edit=") + pl.col("edit")).otherwise(pl.lit("")),
+            pl.when(pl.col("tier").is_not_null())
+            .then(pl.lit(" tier=") + pl.col("tier").replace_strict(_TIER_NAMES, return_dtype=pl.Utf8))
+            .otherwise(pl.lit("")),
         ).alias("evidence"),
     )
 
@@ -267,7 +221,7 @@ def verify_ssns(
     todo = P.join(done, on="p", how="anti")
     variants = ssn_variants(todo, "p", "ssn_digits").rename({"variant": "ssn_key"}).join(keys, on="ssn_key")
     variants = agreement(_forbidden(_with_master(_with_person(variants, P), M), misidentified, "ssn_key"))
-    corrected = variants.filter(pl.col("name_ok") & pl.col("dob_level").is_in(["E", "T"]))
+    corrected = variants.filter(correction_ok())
     results.append(_unique_choice(corrected, "C", "correction"))
 
     # 3. additional SSNs supplied with the record
@@ -280,55 +234,23 @@ def verify_ssns(
             .join(keys, on="ssn_key")
         )
         extra = agreement(_forbidden(_with_master(_with_person(extra, P), M), misidentified, "ssn_key"))
-        results.append(
-            _unique_choice(extra.filter(pl.col("name_ok") & (pl.col("dob_level") != "X")), "E", "additional_ssn")
-        )
+        results.append(_unique_choice(extra.filter(exact_ok()), "E", "additional_ssn"))
 
-    # 4. search by name + DOB
-    results.append(_search(P, M, misidentified))
+    # 4. search by name + DOB, for whoever no SSN verified (V, C and E outrank P)
+    settled = pl.concat([r.filter(pl.col("code").is_in(["V", "C", "E"])).select("p") for r in results])
+    results.append(_search(P.join(settled, on="p", how="anti"), M, misidentified))
 
     return _assemble(P, M, results), issues
 
 
-def _dob_variants(P: pl.DataFrame) -> pl.DataFrame:
-    d = pl.col("dob_date")
-    text = [
-        d.dt.strftime("%Y-%m-%d"),
-        pl.format(
-            "{}-{}-{}", d.dt.year(), d.dt.day().cast(pl.Utf8).str.zfill(2), d.dt.month().cast(pl.Utf8).str.zfill(2)
-        ),
-        (d.dt.year() - 1).cast(pl.Utf8) + d.dt.strftime("-%m-%d"),
-        (d.dt.year() + 1).cast(pl.Utf8) + d.dt.strftime("-%m-%d"),
-    ]
-    return (
-        P.select("p", pl.concat_list(text).alias("_dv"))
-        .explode("_dv")
-        .select("p", pl.col("_dv").str.to_date("%Y-%m-%d", strict=False).alias("dob_key"))
-        .drop_nulls()
-        .unique()
-    )
-
-
 def _search(P: pl.DataFrame, M: pl.DataFrame, mis: pl.DataFrame | None) -> pl.DataFrame:
-    dv = _dob_variants(P)
-    mk = M.select("m", pl.col("dob_date").alias("dob_key"), "ln_nysiis", "fn_nysiis", "ln_key")
-    by_last = (
-        dv.join(P.select("p", "ln_nysiis"), on="p")
-        .drop_nulls()
-        .join(mk.select("m", "dob_key", "ln_nysiis"), on=["dob_key", "ln_nysiis"])
-    )
-    by_swap = (
-        dv.join(P.select("p", pl.col("fn_nysiis").alias("ln_nysiis")), on="p")
-        .drop_nulls()
-        .join(mk.select("m", "dob_key", "ln_nysiis"), on=["dob_key", "ln_nysiis"])
-    )
-    parts = [by_last.select("p", "m"), by_swap.select("p", "m")]
-    if "extra_ln" in P.columns:
-        extra = dv.join(P.select("p", pl.col("extra_ln").alias("ln_key")).explode("ln_key").drop_nulls(), on="p")
-        parts.append(extra.join(mk.select("m", "dob_key", "ln_key"), on=["dob_key", "ln_key"]).select("p", "m"))
-    cands = pl.concat(parts).unique().join(M.select("m", pl.col("ssn9").alias("ssn_key")), on="m").drop_nulls("ssn_key")
+    """Identification by name + DOB (`matchers.identify` candidates, `matchers.evidence.search_tier`): per person
+    the strongest tier any candidate reaches; one master person there → P (E when only through an additional
+    surname), several → R. A weaker candidate never competes with a stronger one."""
+    cands = search_candidates(P, M).join(M.select("m", pl.col("ssn9").alias("ssn_key")), on="m").drop_nulls("ssn_key")
     cands = agreement(_forbidden(_with_master(_with_person(cands, P), M), mis, "ssn_key"))
-    found = cands.filter(pl.col("name_ok") & pl.col("dob_level").is_in(["E", "T"]))
+    found = cands.with_columns(tier=search_tier()).drop_nulls("tier")
+    found = found.filter(pl.col("tier") == pl.col("tier").min().over("p"))
     return _unique_choice(found, "P", "name_dob_search")
 
 
@@ -360,7 +282,7 @@ def _assemble(P: pl.DataFrame, M: pl.DataFrame, results: list[pl.DataFrame]) -> 
         (chosen_ok & pl.col("date_of_death").is_not_null()).fill_null(False).alias("deceased"),
         pl.when(chosen_ok).then(pl.col("date_of_death")).alias("date_of_death"),
         pl.when(pl.col("code").is_in(["V", "C", "E", "P", "N"]))
-        .then(pl.col("dob_level"))
+        .then(pl.col("dob_level").replace("D", "T"))
         .otherwise(pl.lit(""))
         .fill_null("")
         .alias("dob_indicator"),

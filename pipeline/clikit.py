@@ -16,9 +16,12 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from pipeline.safeguards.masking import scrub_text
+from pipeline.safeguards.masking import printable, scrub_text
 
 SCHEMA_VERSION = 1
+# Set when a query answers from the last completed cycle's snapshot (a cycle holds the live store): every
+# answer says so, on stderr and in its JSON.
+ANSWERED_FROM: dict[str, Any] = {}
 
 
 class Exit(IntEnum):
@@ -48,18 +51,21 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one machine-read
 
 def emit_json(payload: dict[str, Any]) -> None:
     """Write one JSON object to stdout with the schema version first."""
-    sys.stdout.write(json.dumps({"schema_version": SCHEMA_VERSION, **payload}, default=str, indent=2) + "\n")
+    labelled = {"answered_from": ANSWERED_FROM} if ANSWERED_FROM else {}
+    sys.stdout.write(
+        json.dumps({"schema_version": SCHEMA_VERSION, **labelled, **payload}, default=str, indent=2) + "\n"
+    )
 
 
 def fail(message: str, code: Exit) -> NoReturn:
     """Print a clear, SSN-free message to stderr and exit with a sysexits status."""
-    typer.echo(f"fpls: {scrub_text(message)}", err=True)
+    typer.echo(f"fpls: {printable(scrub_text(message))}", err=True)
     raise typer.Exit(int(code))
 
 
 def info(message: str) -> None:
     """Log to stderr (data goes to stdout)."""
-    typer.echo(scrub_text(message), err=True)
+    typer.echo(printable(scrub_text(message)), err=True)
 
 
 def emit_query(rows, json: bool, key: str, nothing: str, line: Callable[[dict], str]) -> None:
@@ -75,17 +81,23 @@ def emit_query(rows, json: bool, key: str, nothing: str, line: Callable[[dict], 
 
 
 def open_store(home: Path, write: bool = False):
-    """The store for a command: exit 66 when there is none yet, 75 when another process holds it."""
-    import duckdb  # heavy: only commands that touch the store pay for it
-
-    from pipeline import store
+    """The store for a command: exit 66 when there is none yet, 75 when another process holds it. A reader
+    (write=False) that finds a cycle holding the store answers from the last completed cycle's snapshot,
+    and says so (stderr, and `answered_from` in its JSON)."""
+    from pipeline import store  # heavy: only commands that touch the store pay for it
 
     if not (home / store.DB_NAME).exists():
         fail(f"{home / store.DB_NAME}: no store; run `fpls run` first", Exit.NOINPUT)
     try:
-        return store.connect(home, read_only=not write)
-    except duckdb.IOException as exc:
-        fail(f"store busy or unreadable: {exc}", Exit.TEMPFAIL)
+        if write:
+            return store.connect(home)
+        con, snapshot_cycle = store.connect_reader(home)
+    except store.StoreBusy as exc:
+        fail(f"store busy: {exc}", Exit.TEMPFAIL)
+    if snapshot_cycle is not None:
+        ANSWERED_FROM.update({"snapshot": True, "cycle": snapshot_cycle})
+        info(f"a cycle is running: answering from the last completed cycle {snapshot_cycle} (snapshot)")
+    return con
 
 
 def read_store(home: Path, read: Callable):

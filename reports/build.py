@@ -2,11 +2,13 @@
 
 `build_reports(con, home, cycle_id)` runs every named query once over the whole store, splits the
 rows by state, and writes each state's page from its own rows only. It writes into a temporary
-directory and swaps it in, so a half-built report never replaces a good one.
+directory (every file fsynced) and swaps it in, so a half-built report never replaces a good one; files
+another stage put in the folder (the employer reporting CSV) are kept.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -15,6 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipeline.safeguards.faults import checkpoint, disk_full_check
 from reports import letters, metrics
 from reports.render import Page, render_page
 from reports.sections import SECTIONS, query_names
@@ -47,7 +50,7 @@ def latest_cycle(con: duckdb.DuckDBPyConnection) -> str | None:
 def _run_all(con, cycle_id: str) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:
     columns = metrics.store_columns(con)
     frames, missing = {}, {}
-    for name in query_names() + [LETTERS_QUERY]:
+    for name in dict.fromkeys(query_names() + [LETTERS_QUERY]):
         lacks = metrics.missing(name, columns)
         if lacks:
             missing[name] = ", ".join(lacks)
@@ -84,31 +87,49 @@ def _state_frames(state: str, frames, by_state) -> dict[str, pl.DataFrame]:
 def _write_csvs(out: Path, scope: str, page_frames: dict[str, pl.DataFrame]) -> dict[str, str]:
     names = {}
     for name, df in page_frames.items():
-        if name == LETTERS_QUERY:
-            continue
         file = f"{scope}_{name}.csv"
-        df.write_csv(out / file)
+        _write(out / file, df.write_csv().encode())
         names[name] = file
     return names
 
 
-def _write_page(out: Path, file: str, page: Page) -> Path:
-    path = out / file
-    path.write_text(render_page(page), encoding="utf-8")
+def _write(path: Path, data: bytes) -> Path:
+    """One report file, fsynced (the cycle is marked done only when its reports are durable)."""
+    disk_full_check("reports")
+    with path.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    checkpoint("reports")
     return path
 
 
+def _write_page(out: Path, file: str, page: Page) -> Path:
+    return _write(out / file, render_page(page).encode("utf-8"))
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _swap_in(tmp: Path, final: Path) -> None:
-    """Replace reports/<cycle>/ with the new build, keeping the files other stages wrote there (the enforcement
-    stage's employer_reporting_<month>.csv and mser_<month>.csv), which this builder does not make."""
+    """Replace final by tmp; a file only the old folder has (written by another stage: the enforcement stage's
+    employer_reporting_<month>.csv and mser_<month>.csv) moves across."""
+    if final.is_dir():
+        for path in final.iterdir():
+            if path.is_file() and not (tmp / path.name).exists():
+                os.replace(path, tmp / path.name)
+    _fsync_dir(tmp)
     old = final.with_name(final.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
-        for kept in final.iterdir():
-            if kept.is_file() and not (tmp / kept.name).exists():
-                shutil.copy2(kept, tmp / kept.name)
         final.rename(old)
     tmp.rename(final)
+    _fsync_dir(final.parent)
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -153,8 +174,8 @@ def build_reports(con: duckdb.DuckDBPyConnection, home: Path | str, cycle_id: st
         csvs = _write_csvs(tmp, st, sf)
         n_csv += len(csvs)
         if LETTERS_QUERY in sf:
-            (tmp / f"{st}_asap_letters.txt").write_text(letters.render_letters(sf[LETTERS_QUERY], st), encoding="utf-8")
-            n_letters += sf[LETTERS_QUERY].height
+            _write(tmp / f"{st}_asap_letters.txt", letters.render_letters(sf[LETTERS_QUERY], st).encode("utf-8"))
+            n_letters += sf[LETTERS_QUERY].filter(pl.col("mailing") == "mailed").height
         _write_page(
             tmp,
             f"{st}.html",

@@ -1,16 +1,18 @@
--- Caseload analytics: early intervention (Oklahoma ASAP), payment-stop alerts, income profiles and
--- segmentation. Same block format as queries.sql; `{{_name}}` inserts the fragment `_name` (a block
+-- Caseload analytics: early intervention (Oklahoma ASAP) and payment-stop alerts. Same block format as queries.sql; `{{_name}}` inserts the fragment `_name` (a block
 -- whose name starts with an underscore is a fragment, not a metric).
 --
 -- Rules (constants are in the SQL so the numbers can be re-derived by hand):
---   ASAP delinquent: arrears > 0 and no payment for >= 60 days before the snapshot date (or never paid).
+--   ASAP delinquent ("at least 60 days in arrears", counted first in, first out): support falls due on the
+--     1st of each month; payments pay the oldest debt first, so the arrears on the snapshot are the k most
+--     recent installments, k = ceil(arrears / monthly obligation) (a partial payment leaves its installment
+--     unpaid). The oldest unpaid installment fell due on the 1st of the snapshot's month minus (k - 1)
+--     months; days in arrears = snapshot date - that due date; delinquent when >= 60. A case with arrears
+--     and no current obligation (arrears only): days since the last payment, never paid = delinquent.
 --   passport risk: the NCP's arrears in the state, TANF and non-TANF summed, over $2,500.
 --   payment-stop alert: paying at the previous snapshot (last payment <= 35 days before it) and not paying
 --     now (> 35 days); without a previous snapshot: last payment 36-59 days ago (missed the latest month,
 --     not yet 60 days delinquent).
---   income window: the last 4 QW reporting periods present in the store; new hires of the last 365 days.
---   steady earner: wages in >= min(3, periods in window) quarters incl. the latest, average quarterly wage
---     >= $3,000 and <= 2 employers; irregular: any other earnings or a recent new hire; no earnings: none.
+--   Income profiles, ability to pay and payment behaviour: reports/profiles.sql.
 
 -- name: _casefin_snapshots
 -- title: Case financial snapshots up to this cycle, newest first per case/NCP (rn = 1 current, 2 previous)
@@ -20,89 +22,47 @@ SELECT cf.*,
        row_number() OVER (PARTITION BY state, case_id, member_id ORDER BY as_of_date DESC, file_id DESC, line_no DESC) AS rn
 FROM case_financial cf WHERE cycle_id <= $cycle
 
--- name: _ncp_income
--- title: Income profile per noncustodial parent (state, member) from the NDNH history
-WITH cyc AS (SELECT as_of FROM cycles WHERE cycle_id = $cycle),
-ncp AS (
-    SELECT state, member_id, min(verified_ssn) AS ssn, min(first_name) AS first_name, min(last_name) AS last_name,
-           count(DISTINCT case_id) AS cases
-    FROM fcr_persons
-    WHERE participant_type IN ('NP', 'PF') AND status = 'active' AND added_cycle <= $cycle
-    GROUP BY state, member_id
-),
-periods AS (
-    SELECT p, row_number() OVER (ORDER BY p DESC) AS idx FROM (
-        SELECT DISTINCT reporting_period AS p FROM ndnh
-        WHERE source = 'H98' AND cycle_id <= $cycle AND reporting_period IS NOT NULL)
-    QUALIFY idx <= 4
-),
-npd AS (SELECT count(*) AS n_periods, max(p) AS last_period FROM periods),
-qw AS (
-    SELECT verified_ssn AS ssn, reporting_period AS p, sum(wage_amount) AS wages_cents
-    FROM ndnh WHERE source = 'H98' AND cycle_id <= $cycle AND verified_ssn IN (SELECT ssn FROM ncp)
-        AND reporting_period IN (SELECT p FROM periods)
-    GROUP BY ALL HAVING sum(wage_amount) > 0
-),
-emp AS (
-    SELECT verified_ssn AS ssn, count(DISTINCT employer_fein) AS employers
-    FROM ndnh, cyc
-    WHERE cycle_id <= $cycle AND verified_ssn IN (SELECT ssn FROM ncp) AND employer_fein IS NOT NULL
-      AND ((source = 'H98' AND reporting_period IN (SELECT p FROM periods))
-           OR (source = 'H99' AND hire_date > cyc.as_of - INTERVAL 365 DAY))
-    GROUP BY ALL
-),
-hires AS (
-    SELECT verified_ssn AS ssn, count(*) AS new_hires
-    FROM ndnh, cyc WHERE source = 'H99' AND cycle_id <= $cycle AND verified_ssn IN (SELECT ssn FROM ncp)
-        AND hire_date > cyc.as_of - INTERVAL 365 DAY
-    GROUP BY ALL
-),
-ui AS (
-    SELECT verified_ssn AS ssn, sum(benefit_amount) AS ui_cents FROM ndnh
-    WHERE source = 'H97' AND cycle_id <= $cycle AND verified_ssn IN (SELECT ssn FROM ncp)
-        AND reporting_period IN (SELECT p FROM periods)
-    GROUP BY ALL
-),
-w AS (
-    SELECT qw.ssn, count(*) AS quarters_with_earnings, sum(wages_cents) AS wages_cents,
-           sum(wages_cents) FILTER (WHERE idx = 1) AS last_quarter_cents,
-           avg(wages_cents) FILTER (WHERE idx > 1) AS earlier_avg_cents,
-           bool_or(idx = 1) AS earned_last_quarter
-    FROM qw JOIN periods USING (p) GROUP BY qw.ssn
-),
-prof AS (
-    SELECT ncp.*, npd.n_periods AS quarters_in_window, npd.last_period,
-           coalesce(w.quarters_with_earnings, 0) AS quarters_with_earnings,
-           round(coalesce(w.wages_cents, 0) / 100.0 / greatest(coalesce(w.quarters_with_earnings, 0), 1), 2)
-               AS avg_quarter_wage,
-           round(coalesce(w.last_quarter_cents, 0) / 100.0, 2) AS last_quarter_wage,
-           coalesce(emp.employers, 0) AS employers_last_year,
-           coalesce(hires.new_hires, 0) AS new_hires_last_year,
-           round(coalesce(ui.ui_cents, 0) / 100.0, 2) AS ui_benefits,
-           CASE WHEN w.earlier_avg_cents IS NULL OR w.earlier_avg_cents = 0 THEN 'n/a'
-                WHEN coalesce(w.last_quarter_cents, 0) > 1.1 * w.earlier_avg_cents THEN 'rising'
-                WHEN coalesce(w.last_quarter_cents, 0) < 0.9 * w.earlier_avg_cents THEN 'falling'
-                ELSE 'flat' END AS wage_trend,
-           coalesce(w.earned_last_quarter, FALSE) AS earned_last_quarter
-    FROM ncp CROSS JOIN npd LEFT JOIN w USING (ssn) LEFT JOIN emp USING (ssn) LEFT JOIN hires USING (ssn)
-        LEFT JOIN ui USING (ssn)
-)
+-- name: _case_delinquency
+-- title: Each case's latest snapshot up to this cycle with its days in arrears (first in, first out)
 SELECT *,
-       CASE WHEN quarters_with_earnings = 0 AND new_hires_last_year = 0 THEN 'no_earnings'
-            WHEN earned_last_quarter AND quarters_with_earnings >= least(3, quarters_in_window)
-                 AND avg_quarter_wage >= 3000 AND employers_last_year <= 2 THEN 'steady'
-            ELSE 'irregular' END AS stability_class
-FROM prof
+       CASE WHEN coalesce(arrears, 0) <= 0 THEN NULL
+            WHEN coalesce(monthly_obligation, 0) <= 0 THEN NULL
+            ELSE CAST(CAST(date_trunc('month', as_of_date) AS DATE)
+                 - to_months(CAST(least((arrears + monthly_obligation - 1) // monthly_obligation, 1200) AS INTEGER) - 1)
+                 AS DATE)
+       END AS oldest_unpaid_due
+FROM ({{_casefin_snapshots}}) WHERE rn = 1
+
+-- name: _case_arrears_age
+-- title: _case_delinquency with days_delinquent and the delinquent flag (>= 60 days in arrears)
+SELECT *,
+       CASE WHEN coalesce(arrears, 0) <= 0 THEN 0
+            WHEN oldest_unpaid_due IS NOT NULL THEN date_diff('day', oldest_unpaid_due, as_of_date)
+            ELSE days_since_payment END AS days_delinquent,
+       coalesce(arrears, 0) > 0 AND CASE WHEN oldest_unpaid_due IS NOT NULL
+                                             THEN date_diff('day', oldest_unpaid_due, as_of_date) >= 60
+                                         ELSE coalesce(days_since_payment >= 60, TRUE) END AS delinquent
+FROM ({{_case_delinquency}})
+
+-- name: _ncp_delinquency
+-- title: One row per NCP and state: arrears summed over the state's cases, the oldest debt, delinquent >= 60 days
+SELECT state, member_id, min(ncp_ssn) AS ncp_ssn, min(ncp_first_name) AS first_name, min(ncp_last_name) AS last_name,
+       string_agg(case_id, ', ' ORDER BY case_id) AS case_ids, min(case_id) AS first_case_id,
+       count(*) AS cases, sum(arrears) AS arrears_cents, sum(monthly_obligation) AS obligation_cents,
+       max(days_delinquent) FILTER (WHERE delinquent) AS days_delinquent,
+       min(oldest_unpaid_due) FILTER (WHERE delinquent) AS oldest_unpaid_due,
+       max(last_payment_date) AS last_payment_date, max(as_of_date) AS as_of_date,
+       bool_or(delinquent) AS delinquent, sum(arrears) > 250000 AS passport_risk
+FROM ({{_case_arrears_age}}) GROUP BY state, member_id
 
 -- name: asap_summary
 -- title: Early intervention (ASAP): NCP cases on the case financial summary, delinquent >= 60 days, alerts
 -- requires: case_financial(cycle_id, file_id, line_no, state, case_id, member_id, arrears, last_payment_date, as_of_date, case_type)
 WITH s AS ({{_casefin_snapshots}}),
-cur AS (SELECT * FROM s WHERE rn = 1),
+cur AS ({{_case_arrears_age}}),
 prev AS (SELECT * FROM s WHERE rn = 2),
 flags AS (
-    SELECT cur.state, cur.member_id, cur.arrears,
-           cur.arrears > 0 AND coalesce(cur.days_since_payment, 100000) >= 60 AS delinquent,
+    SELECT cur.state, cur.member_id, cur.arrears, cur.delinquent,
            (prev.member_id IS NOT NULL AND coalesce(prev.days_since_payment, 100000) <= 35
                 AND coalesce(cur.days_since_payment, 100000) > 35)
            OR (prev.member_id IS NULL AND cur.days_since_payment BETWEEN 36 AND 59) AS alert
@@ -122,26 +82,14 @@ FROM flags f JOIN ncp USING (state, member_id)
 GROUP BY GROUPING SETS ((f.state), ()) ORDER BY state;
 
 -- name: asap_worklist
--- title: ASAP worklist: cases of NCPs at least 60 days in arrears (one row per case)
+-- title: ASAP worklist: cases of NCPs at least 60 days in arrears (one row per case, oldest unpaid installment first in, first out)
 -- requires: case_financial(cycle_id, file_id, line_no, state, case_id, member_id, ncp_ssn, ncp_first_name, ncp_last_name, case_type, monthly_obligation, arrears, last_payment_date, last_payment_amount, as_of_date)
-WITH s AS ({{_casefin_snapshots}})
 SELECT state, member_id, ncp_ssn, ncp_first_name, ncp_last_name, case_id, case_type,
        round(monthly_obligation / 100.0, 2) AS monthly_obligation, round(arrears / 100.0, 2) AS arrears,
-       last_payment_date, days_since_payment, as_of_date,
-       sum(arrears) OVER (PARTITION BY state, member_id) > 250000 AS passport_risk
-FROM s WHERE rn = 1 AND arrears > 0 AND coalesce(days_since_payment, 100000) >= 60
+       oldest_unpaid_due, days_delinquent, last_payment_date, days_since_payment,
+       as_of_date, sum(arrears) OVER (PARTITION BY state, member_id) > 250000 AS passport_risk
+FROM ({{_case_arrears_age}}) WHERE delinquent
 ORDER BY state, member_id, case_id;
-
--- name: asap_letters
--- title: One delinquent letter per NCP at least 60 days in arrears (cases and arrears summed in the state)
--- requires: case_financial(cycle_id, file_id, line_no, state, case_id, member_id, ncp_ssn, ncp_first_name, ncp_last_name, arrears, last_payment_date, as_of_date)
-WITH s AS ({{_casefin_snapshots}}),
-d AS (SELECT * FROM s WHERE rn = 1 AND arrears > 0 AND coalesce(days_since_payment, 100000) >= 60)
-SELECT state, member_id, min(ncp_ssn) AS ncp_ssn, min(ncp_first_name) AS first_name, min(ncp_last_name) AS last_name,
-       string_agg(case_id, ', ' ORDER BY case_id) AS case_ids,
-       round(sum(arrears) / 100.0, 2) AS arrears, max(last_payment_date) AS last_payment_date,
-       max(as_of_date) AS as_of_date, sum(arrears) > 250000 AS passport_risk
-FROM d GROUP BY state, member_id ORDER BY state, member_id;
 
 -- name: payment_alerts
 -- title: Payment-stop alerts: previously paying NCPs whose payments stopped (early intervention)
@@ -159,25 +107,3 @@ WHERE (prev.member_id IS NOT NULL AND coalesce(prev.days_since_payment, 100000) 
        AND coalesce(cur.days_since_payment, 100000) > 35)
    OR (prev.member_id IS NULL AND cur.days_since_payment BETWEEN 36 AND 59)
 ORDER BY cur.state, cur.member_id, cur.case_id;
-
--- name: income_profiles
--- title: Income profile and stability class of every noncustodial parent (NP/PF) on file
--- requires: cycles(cycle_id, as_of) fcr_persons(state, member_id, case_id, participant_type, status, added_cycle, verified_ssn) ndnh(cycle_id, source, verified_ssn, reporting_period, wage_amount, benefit_amount, employer_fein, hire_date)
-SELECT state, member_id, ssn, first_name, last_name, cases, quarters_in_window, last_period,
-       quarters_with_earnings, avg_quarter_wage, last_quarter_wage, wage_trend, employers_last_year,
-       new_hires_last_year, ui_benefits, stability_class,
-       CASE WHEN stability_class = 'steady' THEN 'automated enforcement' ELSE 'service referral' END AS segment
-FROM ({{_ncp_income}}) ORDER BY state, member_id;
-
--- name: segmentation
--- title: Caseload segmentation of noncustodial parents by income stability
--- requires: cycles(cycle_id, as_of) fcr_persons(state, member_id, case_id, participant_type, status, added_cycle, verified_ssn) ndnh(cycle_id, source, verified_ssn, reporting_period, wage_amount, benefit_amount, employer_fein, hire_date)
-WITH p AS ({{_ncp_income}}),
-g AS (
-    SELECT CASE WHEN grouping(state) = 1 THEN 'US' ELSE state END AS state, stability_class,
-           CASE WHEN stability_class = 'steady' THEN 'automated enforcement' ELSE 'service referral' END AS segment,
-           count(*) AS ncps
-    FROM p GROUP BY GROUPING SETS ((state, stability_class), (stability_class))
-)
-SELECT state, stability_class, segment, ncps, round(100.0 * ncps / sum(ncps) OVER (PARTITION BY state), 1) AS share_pct
-FROM g ORDER BY state, CASE stability_class WHEN 'steady' THEN 1 WHEN 'irregular' THEN 2 ELSE 3 END;

@@ -31,6 +31,7 @@ class Query:
     requires: dict[str, tuple[str, ...]]  # table -> columns the query needs
     sql: str
     source: str  # file the query is defined in
+    params: tuple[str, ...] = ()  # named parameters besides $cycle (`-- params: state, case`)
 
 
 def _parse_requires(text: str) -> dict[str, tuple[str, ...]]:
@@ -43,15 +44,17 @@ def _parse_requires(text: str) -> dict[str, tuple[str, ...]]:
 
 
 def _parse_block(name: str, body: str, source: str) -> Query:
-    title, requires, sql_lines = "", {}, []
+    title, requires, sql_lines, params = "", {}, [], ()
     for line in body.splitlines():
         if line.startswith("-- title:"):
             title = line.split(":", 1)[1].strip()
         elif line.startswith("-- requires:"):
             requires = _parse_requires(line.split(":", 1)[1])
+        elif line.startswith("-- params:"):
+            params = tuple(p.strip() for p in line.split(":", 1)[1].split(",") if p.strip())
         elif not line.startswith("--"):
             sql_lines.append(line)
-    return Query(name, title, requires, "\n".join(sql_lines).strip().rstrip(";"), source)
+    return Query(name, title, requires, "\n".join(sql_lines).strip().rstrip(";"), source, params)
 
 
 @cache
@@ -69,13 +72,23 @@ def registry() -> dict[str, Query]:
             raw[name] = _parse_block(name, text[m.end() : end], path.name)
     out = {}
     for name, q in raw.items():
-        sql = _FRAGMENT.sub(lambda f: raw[f.group(1)].sql, q.sql)
-        out[name] = Query(q.name, q.title, q.requires, sql, q.source)
+        sql = q.sql
+        for _ in range(5):  # fragments may use fragments (a few levels, never a cycle)
+            sql = _FRAGMENT.sub(lambda f: raw[f.group(1)].sql, sql)
+        if "{{" in sql:
+            raise ValueError(f"query {name}: fragments nested too deep or in a cycle")
+        out[name] = Query(q.name, q.title, q.requires, sql, q.source, q.params)
     return out
 
 
 def names() -> list[str]:
-    return [n for n in registry() if not n.startswith("_")]
+    """The metrics of the per-cycle pages: every query that needs no parameter but the cycle."""
+    return [n for n, q in registry().items() if not n.startswith("_") and not q.params]
+
+
+def param_names(*params: str) -> list[str]:
+    """The queries that take exactly these parameters (besides the cycle), e.g. ("state", "case")."""
+    return [n for n, q in registry().items() if not n.startswith("_") and q.params == tuple(params)]
 
 
 def query(name: str) -> Query:
@@ -112,11 +125,16 @@ def mask_pii(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(mask_ssn_expr(c).alias(c) for c in cols) if cols else df
 
 
-def run_raw(con: duckdb.DuckDBPyConnection, name: str, cycle_id: str) -> pl.DataFrame:
+def run_raw(con: duckdb.DuckDBPyConnection, name: str, cycle_id: str, **params) -> pl.DataFrame:
     """The query's result exactly as DuckDB returns it (SSNs NOT masked: tests and internal checks only)."""
-    sql = query(name).sql
-    return frame(con, sql, {"cycle": cycle_id} if "$cycle" in sql else None)
+    q = query(name)
+    missing_params = set(q.params) - set(params)
+    if missing_params:
+        raise TypeError(f"query {name} needs {', '.join(sorted(missing_params))}")
+    values = {"cycle": cycle_id, **params}
+    used = {k: v for k, v in values.items() if f"${k}" in q.sql}
+    return frame(con, q.sql, used or None)
 
 
-def run(con: duckdb.DuckDBPyConnection, name: str, cycle_id: str) -> pl.DataFrame:
-    return mask_pii(run_raw(con, name, cycle_id))
+def run(con: duckdb.DuckDBPyConnection, name: str, cycle_id: str, **params) -> pl.DataFrame:
+    return mask_pii(run_raw(con, name, cycle_id, **params))

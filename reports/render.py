@@ -48,6 +48,8 @@ class Page:
     frames: dict[str, pl.DataFrame]  # query name -> rows of this scope (absent: not available)
     missing: dict[str, str]  # query name -> what the store lacks
     csv_names: dict[str, str]  # query name -> CSV file written beside the page
+    period: str = ""  # a report over time (reports/periodic.py): "2026-11", "2026H2"; the cycles are in cycle_id
+    nav: list[tuple[str, str]] | None = None  # (label, href); default: national index + one link per state
 
 
 def _table_ctx(page: Page, query: str, max_rows: int) -> dict:
@@ -86,6 +88,13 @@ def _chart_spec(section: Section, page: Page) -> str | None:
     return charts.spec_json(chart)
 
 
+def _nav(page: Page) -> list[tuple[str, str]]:
+    if page.nav is not None:
+        return page.nav
+    head = [] if page.scope == "US" else [("National index", "index.html")]
+    return head + [(st, f"{st}.html") for st in page.states]
+
+
 def _section_ctx(section: Section, page: Page, index: int) -> dict | None:
     national = page.scope == "US"
     if national and section.persons:
@@ -106,8 +115,8 @@ def _section_ctx(section: Section, page: Page, index: int) -> dict | None:
     }
 
 
-def render_page(page: Page) -> str:
-    sections = [s for i, sec in enumerate(SECTIONS) if (s := _section_ctx(sec, page, i)) is not None]
+def render_page(page: Page, sections_of_page: tuple[Section, ...] = SECTIONS) -> str:
+    sections = [s for i, sec in enumerate(sections_of_page) if (s := _section_ctx(sec, page, i)) is not None]
     return (
         _env()
         .get_template("page.html.j2")
@@ -117,6 +126,8 @@ def render_page(page: Page) -> str:
             cycle_id=page.cycle_id,
             as_of=page.as_of,
             states=page.states,
+            period=page.period,
+            nav=_nav(page),
             sections=sections,
             chart_count=sum(1 for s in sections if s["chart_id"]),
             bundle=Markup(charts.javascript_bundle()),

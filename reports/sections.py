@@ -120,13 +120,29 @@ def _asap_chart(f, national):
     return charts.bar(d, "measure", "ncps_count", "Early intervention", color="state")
 
 
+def _asap_quarter_chart(f, national):
+    df = f["asap_quarterly"]
+    df = df.filter(pl.col("state") == "US") if national else df
+    d = charts.long(
+        df, ["quarter"], ["letters_sent", "calls_taken", "cases_with_voluntary_payment"], "measure", "count"
+    )
+    return charts.line(d, "quarter", "count", "ASAP results by quarter", color="measure") if d.height else None
+
+
 def _segment_chart(f, national):
-    df = f["segmentation"]
+    df = f["segmentation"].with_columns((pl.col("behaviour") + " / " + pl.col("ability_class")).alias("segment"))
     if national:
         return charts.bar(
-            _states_only(df), "state", "ncps", "Caseload segmentation by state", color="stability_class", normalize=True
+            _states_only(df),
+            "state",
+            "ncps",
+            "Segments by state (behaviour / ability)",
+            color="segment",
+            normalize=True,
         )
-    return charts.bar(df, "stability_class", "ncps", "Noncustodial parents by income stability", color="segment")
+    return charts.bar(
+        df, "behaviour", "ncps", "Noncustodial parents: payment behaviour by ability", color="ability_class"
+    )
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -193,27 +209,46 @@ SECTIONS: tuple[Section, ...] = (
         "payment for 60 days or more before the case financial snapshot.",
     ),
     Section(
+        "asap_program",
+        "ASAP as a program: letters, calls, voluntary payments, dollars collected",
+        (Table("asap_program", "all"), Table("asap_quarterly", "all", 80), Table("asap_contacts")),
+        _asap_quarter_chart,
+        "Letters go out at the state's weekly quota (states/<ST>.yaml), most recent delinquency first, to the "
+        "parent's best known address; parents with no usable address are listed 'no address, locate requested' "
+        "and located on the next cycle, as are letters that come back. Quarterly: letters sent, calls taken "
+        "(call, promise, plan, dispute), cases with a voluntary payment and dollars collected on the cases of "
+        "parents mailed a letter in the year before the payment.",
+    ),
+    Section(
         "asap_list",
-        "ASAP worklist and payment-stop alerts",
-        (Table("asap_worklist", "none", 25), Table("payment_alerts", "none", 25)),
+        "ASAP letters, 14-day follow-up, returned mail, worklist and payment-stop alerts",
+        (
+            Table("asap_letters", "none", 25),
+            Table("asap_followup", "none", 25),
+            Table("asap_returned_mail", "none", 25),
+            Table("asap_worklist", "none", 25),
+            Table("payment_alerts", "none", 25),
+        ),
         None,
-        "Alerts: a parent who was paying at the previous snapshot and has not paid since (or, with one "
-        "snapshot, whose last payment is 36-59 days old) - contact before the debt builds up.",
+        "Follow-up: the program re-checks every letter and call 14 days later; listed here are the parents "
+        "with no payment and no contact since. Alerts: a parent who was paying at the previous snapshot and "
+        "has not paid since (or, with one snapshot, whose last payment is 36-59 days old).",
         persons=True,
         extra_links=("asap_letters.txt",),
     ),
     Section(
         "segments",
-        "Caseload segmentation and income profiles",
-        (Table("segmentation", "all"),),
+        "Caseload segmentation: payment behaviour x ability to pay",
+        (Table("segment_summary", "all"), Table("segmentation", "all", 80)),
         _segment_chart,
         "Strategy context: about 75 % of a caseload can be worked by automated locate and enforcement and "
-        "about 25 % of parents lack steady work and need hands-on services. The split shown is computed "
-        "from this store's QW / W-4 history, not assumed.",
+        "about 25 % of parents lack steady work and need hands-on services. Ability comes from 8 quarters of "
+        "QW wages, W-4 new hires and UI (reports/profiles.sql); behaviour from the state's payments of the last "
+        "6 months. 'Review order': an order above 40 % of documented income, or with none documented.",
     ),
     Section(
         "profiles",
-        "Income profiles of noncustodial parents",
+        "Income profiles of noncustodial parents (print one: fpls report --case ID --state ST)",
         (Table("income_profiles", "none", 25),),
         None,
         persons=True,

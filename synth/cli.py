@@ -27,7 +27,15 @@ def generate_command(
         int, typer.Option("--seed", help="Random seed: same seed and arguments give byte-identical files.")
     ] = 1,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Cycle date YYYY-MM-DD (default today).")] = None,
-    cycles: Annotated[int, typer.Option("--cycles", min=1, help="Number of (weekly) cycles to generate.")] = 1,
+    cycles: Annotated[int, typer.Option("--cycles", min=1, help="Number of cycles to generate.")] = 1,
+    cadence: Annotated[
+        str,
+        typer.Option(
+            "--cadence",
+            help="Later cycles: weekly (that week's W-4s) or monthly (W-4s, QW, UI, case financials, payments, "
+            "ASAP contact outcomes of the month).",
+        ),
+    ] = "weekly",
     samples: Annotated[
         bool, typer.Option("--samples", help="Sample home: more bad records and one file with a bad header.")
     ] = False,
@@ -46,10 +54,14 @@ def generate_command(
         day = parse_as_of(as_of)
     except ValueError:
         fail(f"--as-of must be YYYY-MM-DD, got '{as_of}'", Exit.USAGE)
+    if cadence not in ("weekly", "monthly"):
+        fail(f"--cadence must be weekly or monthly, got '{cadence}'", Exit.USAGE)
     if rates is not None and not rates.is_file():
         fail(f"{rates}: no such rates file", Exit.NOINPUT)
     try:
-        summary = generate(persons, codes, seed, out, day, cycles=cycles, samples=samples, rates_path=rates)
+        summary = generate(
+            persons, codes, seed, out, day, cycles=cycles, samples=samples, rates_path=rates, cadence=cadence
+        )
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}", Exit.IOERR)
     if json:

@@ -78,7 +78,7 @@ def book(
 
 def expect_missing_required(frame: pl.DataFrame, record: Record) -> pl.DataFrame:
     """Records whose realistic noise blanked a required field (e.g. a W-4 without SSN) will be rejected."""
-    required = [f.name for f in record.kept_fields if f.required and f.name in frame.columns]
+    required = [f.name for f in record.kept_fields if f.required and f.severity == "error" and f.name in frame.columns]
     if not required:
         return frame
     blank = pl.any_horizontal(
@@ -88,21 +88,23 @@ def expect_missing_required(frame: pl.DataFrame, record: Record) -> pl.DataFrame
 
 
 def _invalid_kinds(record: Record, csv: bool) -> list[tuple[str, Field, str]]:
-    """(tag, field, bad value) candidates derived from the layout: each breaks exactly one rule."""
+    """(tag, field, bad value) candidates derived from the layout: each breaks exactly one rule. A field of
+    severity `warning` (the SSA master's DOB) is broken the same way but the record is kept: tag `unknown:...`."""
     out: list[tuple[str, Field, str]] = []
     for f in record.kept_fields:
         if not csv and f.start == record.match_start:
             continue
+        kind = "invalid" if f.severity == "error" else "unknown"
         if f.type == "numeric" and f.pattern == r"^\d{9}$":
-            out.append((f"invalid:{f.name}:non_digit", f, "12345X789"))
+            out.append((f"{kind}:{f.name}:non_digit", f, "12345X789"))
         elif f.type == "date":
-            out.append((f"invalid:{f.name}:bad_date", f, "20261341"))
+            out.append((f"{kind}:{f.name}:bad_date", f, "20261341"))
         elif f.type == "code" and f.required:
-            out.append((f"invalid:{f.name}:bad_code", f, "?"))
+            out.append((f"{kind}:{f.name}:bad_code", f, "?"))
         elif f.type == "alpha" and f.required:
-            out.append((f"invalid:{f.name}:bad_characters", f, "O'BRIEN#"[: f.length or None]))
+            out.append((f"{kind}:{f.name}:bad_characters", f, "O'BRIEN#"[: f.length or None]))
         if f.required and f.type in {"alpha", "alnum", "numeric", "amount", "date"}:
-            out.append((f"invalid:{f.name}:blank", f, ""))
+            out.append((f"{kind}:{f.name}:blank", f, ""))
     return out
 
 
@@ -129,12 +131,13 @@ def inject_invalid(
             expr = pl.when(cond).then(value).otherwise(expr)
         frame = frame.with_columns(expr.alias(name))
     tag_col = pl.Series("_tag", tags[which]).to_frame().get_column("_tag")
+    rejects = pl.Series("_rejects", np.array([k[1].severity == "error" for k in kinds])[which])
     return frame.with_columns(
         pl.when(pl.col("_hit"))
         .then(pl.col("_corr").list.concat(pl.concat_list(tag_col)))
         .otherwise(pl.col("_corr"))
         .alias("_corr"),
-        (pl.col("_bad") | pl.col("_hit")).alias("_bad"),
+        (pl.col("_bad") | (pl.col("_hit") & rejects)).alias("_bad"),
     ).drop("_hit", "_which")
 
 

@@ -236,9 +236,8 @@ def _qw_quarter(
     return out
 
 
-def ui_files(world: World, seed: int, rates: dict, invalid: float, batch: int) -> list[FileOut]:
-    layout = load_layout("ndnh_ui")
-    _, _, period = quarter_of(world.as_of)
+def ui_claimants(world: World, seed: int, rates: dict) -> pl.DataFrame:
+    """Cycle 1's UI claimants: adults without a current job, at the rate `ui_claim_of_not_employed`."""
     g0 = rng(seed, "ui.claimants")
     working = world.jobs.filter(pl.col("end_date").is_null()).select("person_id").unique()
     pool = world.persons.filter(
@@ -247,7 +246,25 @@ def ui_files(world: World, seed: int, rates: dict, invalid: float, batch: int) -
         & (pl.col("age") < 65)
         & ~pl.col("person_id").is_in(working.get_column("person_id").implode())
     ).sort("person_id")
-    claim = pool.filter(pl.Series(g0.random(pool.height) < rates["employment"]["ui_claim_of_not_employed"]))
+    return pool.filter(pl.Series(g0.random(pool.height) < rates["employment"]["ui_claim_of_not_employed"]))
+
+
+def ui_files(
+    world: World,
+    seed: int,
+    rates: dict,
+    invalid: float,
+    batch: int,
+    claim: pl.DataFrame | None = None,
+    as_of: date | None = None,
+) -> list[FileOut]:
+    """UI claims per state (default: cycle 1's claimants on the world's date)."""
+    layout = load_layout("ndnh_ui")
+    as_of = as_of or world.as_of
+    _, _, period = quarter_of(as_of)
+    claim = ui_claimants(world, seed, rates) if claim is None else claim
+    tag = "" if batch == 1 else f".{batch}"
+    g0 = rng(seed, f"ui.benefit{tag}")
     n = claim.height
     benefit = (g0.integers(150, 600, n) * g0.integers(1, 14, n) * 100).astype(np.int64)
     view = identity(
@@ -256,11 +273,11 @@ def ui_files(world: World, seed: int, rates: dict, invalid: float, batch: int) -
         ),
         world.persons,
         rates["noise"]["ui"],
-        rng(seed, "ui.noise"),
+        rng(seed, f"ui.noise{tag}"),
     )
     out = []
     for st in sorted(view.get_column("state").unique().to_list()):
-        g = rng(seed, f"ui.{st}")
+        g = rng(seed, f"ui.{st}{tag}")
         part = view.filter(pl.col("state") == st).select(
             "person_id",
             "corruptions",
@@ -284,11 +301,9 @@ def ui_files(world: World, seed: int, rates: dict, invalid: float, batch: int) -
             FileOut(
                 f"SWA-{st}",
                 "ndnh_ui",
-                f"UI.SWA-{st}.{ymd(world.as_of)}.{batch:03d}.dat",
+                f"UI.SWA-{st}.{ymd(as_of)}.{batch:03d}.dat",
                 [
-                    finish_block(
-                        book(_swa_header(st, "UI", world.as_of, batch), -1, 0, None, None), layout, "H4", 0, g
-                    ),
+                    finish_block(book(_swa_header(st, "UI", as_of, batch), -1, 0, None, None), layout, "H4", 0, g),
                     uib,
                     finish_block(book(trailer, 1, 0, None, None), layout, "T4", 0, g),
                 ],

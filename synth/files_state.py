@@ -4,6 +4,8 @@ of that state's files, as a state system would."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import polars as pl
 
@@ -266,10 +268,19 @@ def offset_file(
 
 
 def case_financial_file(
-    world: World, st: str, fin: pl.DataFrame, views: pl.DataFrame, seed: int, invalid: float, batch: int
+    world: World,
+    st: str,
+    fin: pl.DataFrame,
+    views: pl.DataFrame,
+    seed: int,
+    invalid: float,
+    batch: int,
+    as_of: date | None = None,
 ) -> FileOut:
+    """The state's snapshot of its IV-D cases on `as_of` (default the world's date, cycle 1)."""
     layout = load_layout("case_financial_csv")
-    g = rng(seed, f"casefin.{st}")
+    as_of = as_of or world.as_of
+    g = rng(seed, f"casefin.{st}" if batch == 1 else f"casefin.{st}.{batch}")
     nps = world.members.filter(pl.col("participant_type").is_in(["NP", "PF"])).select(
         "case_no", "person_id", "member_id"
     )
@@ -300,12 +311,12 @@ def case_financial_file(
         "arrears",
         "last_payment_date",
         "last_payment_amount",
-        pl.lit(ymd(world.as_of)).alias("as_of_date"),
+        pl.lit(ymd(as_of)).alias("as_of_date"),
     )
     return FileOut(
         st,
         "case_financial_csv",
-        f"CASEFIN.{st}.{ymd(world.as_of)}.{batch:03d}.csv",
+        f"CASEFIN.{st}.{ymd(as_of)}.{batch:03d}.csv",
         [finish_block(book(data, 0), layout, "CF", invalid, g)],
     )
 

@@ -29,8 +29,10 @@ from synth import (
     files_portal,
     files_state,
     history,
+    months,
+    program,
 )
-from synth.cases import build_cases, case_financials
+from synth.cases import build_cases
 from synth.filekit import FileOut, ymd
 from synth.population import World, build_employers, build_jobs, build_persons
 from synth.rates import load_rates
@@ -40,6 +42,8 @@ KINDS = {
         "fcr_input",
         "offset_debtor",
         "case_financial_csv",
+        "payment_csv",
+        "contact_outcome_csv",
         "misidentified_csv",
         "irg_profile_csv",
         "ede_manifest_csv",
@@ -70,11 +74,14 @@ OWNED = (
     "partners.yaml",
     "truth.parquet",
     "truth_persons.parquet",
+    "truth_ability.parquet",
     "truth_eiwo.parquet",
     "cycles.yaml",
     "inbound",
     "cycles",
+    "states",
 )
+CADENCES = ("weekly", "monthly")
 TRUTH_SCHEMA = {
     "cycle": pl.Int16,
     "submitter": pl.Utf8,
@@ -96,36 +103,43 @@ def kind_of(submitter: str) -> str:
     )
 
 
-def build_world(n: int, states: list[str], seed: int, as_of: date, rates: dict) -> tuple[World, pl.DataFrame]:
+def build_world(n: int, states: list[str], seed: int, as_of: date, rates: dict) -> World:
     persons = build_persons(n, states, seed, as_of, rates)
     employers = build_employers(n, states, seed, rates)
     jobs = build_jobs(persons, employers, seed, as_of, rates)
     cases, members, persons = build_cases(persons, states, seed, as_of, rates)
-    world = World(as_of, states, persons, employers, jobs, cases, members)
-    return world, case_financials(cases, seed, as_of, rates)
+    return World(as_of, states, persons, employers, jobs, cases, members)
 
 
 def cycle_one_files(
-    world: World, fin: pl.DataFrame, seed: int, rates: dict, invalid: float, samples: bool = False
-) -> tuple[list[FileOut], pl.DataFrame]:
-    """Cycle 1's files and the e-IWO truth (orders and acknowledgments: where each must go)."""
+    world: World, seed: int, rates: dict, invalid: float, samples: bool = False
+) -> tuple[list[FileOut], months.History, pl.DataFrame, pl.DataFrame]:
+    """Cycle 1's files, the state of the history for later cycles, cycle 1's truth of the parents and the e-IWO
+    truth (orders and acknowledgments: where each must go)."""
     files = [files_state.ssa_file(world, seed, rates, invalid, 1)]
     views = files_state.state_views(world, seed, rates)
+    hist = history.settings(rates, samples)
+    past = history.past_spells(world.persons, world.employers, world.jobs, seed, world.as_of, rates, hist)
+    all_jobs = pl.concat([world.jobs, past])
+    claimants = files_ndnh.ui_claimants(world, seed, rates)
+    ui = claimants.select("person_id", pl.lit(world.as_of).alias("received"))
+    stale = views.filter(pl.col("stale_address")).select("case_state", "person_id")
+    prog, pays, answers = program.start(world, all_jobs, ui, stale, seed, rates)
+    fin = prog.fin()
     debt = files_state.debtors(world, fin, views, rates)
     for st in world.states:
         files.append(files_state.fcr_file(world, st, views, seed, rates, invalid, 1))
         files.append(files_state.offset_file(world, st, debt, seed, rates, invalid, 1))
         files.append(files_state.case_financial_file(world, st, fin, views, seed, invalid, 1))
         files.append(files_state.misidentified_file(world, st, views, seed, rates, invalid, 1))
-    hist = history.settings(rates, samples)
-    past = history.past_spells(world.persons, world.employers, world.jobs, seed, world.as_of, rates, hist)
-    all_jobs = pl.concat([world.jobs, past])
+    files += program.payment_files(world, pays, prog, world.as_of, seed, invalid, 1)
+    files += program.contact_files(world, answers, world.as_of, seed, invalid, 1)
     since = history.w4_since(world.as_of, rates, hist)
     hires = files_ndnh.new_hires(world, all_jobs, since, world.as_of, seed, rates, "c1")
     w4_jobs = all_jobs.filter((pl.col("hire_date") > since) & (pl.col("hire_date") <= world.as_of))
     files += files_ndnh.w4_files(world, hires, world.as_of, seed, invalid, 1, "c1")
     files += files_ndnh.qw_files(world, seed, rates, invalid, 1, all_jobs, hist["qw_quarters"])
-    files += files_ndnh.ui_files(world, seed, rates, invalid, 1)
+    files += files_ndnh.ui_files(world, seed, rates, invalid, 1, claim=claimants)
     files += files_partners.fidm_files(world, debt, seed, rates, invalid, 1)
     ins = files_partners.insurers(world, seed, rates)
     claims = files_partners.claims(world, ins, seed, rates)
@@ -135,7 +149,8 @@ def cycle_one_files(
     files += files_notices.debt_inquiry_files(world, ins, claims, seed, rates, invalid, 1)
     files += files_portal.portal_files(world, fin, seed, 1)
     eiwo, eiwo_truth = files_eiwo.eiwo_files(world, all_jobs, views, fin, seed, rates, invalid, 1, samples, eterms)
-    return files + eiwo, eiwo_truth
+    state = months.History(world, prog, views, stale, past)
+    return files + eiwo, state, program.truth(prog, world, all_jobs, 1, world.as_of), eiwo_truth
 
 
 def later_cycle_files(world: World, cycle: int, seed: int, rates: dict, invalid: float) -> tuple[date, list[FileOut]]:
@@ -247,27 +262,43 @@ def generate(
     cycles: int = 1,
     samples: bool = False,
     rates_path: Path | None = None,
+    cadence: str = "weekly",
 ) -> dict:
+    """Write a ready home. Later cycles (`cycles` > 1) are weekly (that week's W-4s) or monthly (a month of
+    W-4s, QW of the quarters that ended, UI, case financial summaries, payments, contact outcomes)."""
+    if cadence not in CADENCES:
+        raise ValueError(f"cadence must be one of {CADENCES}, got {cadence!r}")
     started = time.perf_counter()
     rates = load_rates(rates_path)
     invalid = rates["invalid_record_rate_samples" if samples else "invalid_record_rate"]
-    world, fin = build_world(n, states, seed, as_of, rates)
-    files, eiwo_truth = cycle_one_files(world, fin, seed, rates, invalid, samples)
+    world = build_world(n, states, seed, as_of, rates)
+    files, hist, ability, eiwo_truth = cycle_one_files(world, seed, rates, invalid, samples)
     if samples and (bad := bad_header_file(files)) is not None:
         files.append(bad)
     out.mkdir(parents=True, exist_ok=True)
     clear_owned(out)
+    for rel, text in program.settings_files(program.state_settings(world, rates)).items():
+        atomic_write(out / rel, text.encode())
     truth = [write_files(files, out / "inbound", out, 1)]
+    abilities = [ability]
     submitters = {f.submitter for f in files}
     schedule = [{"cycle": 1, "as_of": as_of.isoformat(), "inbound": "inbound"}]
-    for c in range(2, cycles + 1):
-        c_as_of, c_files = later_cycle_files(world, c, seed, rates, invalid)
+    n_files = len(files)
+    later = (
+        months.monthly_cycles(hist, cycles, seed, rates, invalid)
+        if cadence == "monthly"
+        else ((c, *later_cycle_files(world, c, seed, rates, invalid), None) for c in range(2, cycles + 1))
+    )
+    for c, c_as_of, c_files, c_truth in later:
         truth.append(write_files(c_files, out / "cycles" / f"{c:02d}" / "inbound", out, c))
         submitters |= {f.submitter for f in c_files}
         schedule.append({"cycle": c, "as_of": c_as_of.isoformat(), "inbound": f"cycles/{c:02d}/inbound"})
-        files += c_files
+        n_files += len(c_files)
+        if c_truth is not None:
+            abilities.append(c_truth)
     if cycles > 1:
         (out / "cycles.yaml").write_text(yaml.safe_dump({"cycles": schedule}, sort_keys=False))
+    pl.concat(abilities).write_parquet(out / "truth_ability.parquet", statistics=False)
     (out / "partners.yaml").write_text(partners_yaml(states, submitters))
     truth_frame = pl.concat(truth)
     truth_frame.write_parquet(out / "truth.parquet", statistics=False)
@@ -300,7 +331,8 @@ def generate(
         "seed": seed,
         "as_of": as_of.isoformat(),
         "cycles": cycles,
-        "files": len(files),
+        "cadence": cadence,
+        "files": n_files,
         "records": truth_frame.height,
         "deliberately_invalid": int(truth_frame.get_column("expect_reject").sum()),
         "seconds": round(time.perf_counter() - started, 2),

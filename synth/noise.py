@@ -6,7 +6,9 @@ polars expressions over random columns drawn once per call — no per-record Pyt
 
 Tags: ssn_one_digit, ssn_transposed, ssn_missing, ssn_other_person, ssn_invalid, ssn_other_issued,
 typo_first:<kind>, typo_last:<kind> (kind = substitute | delete | transpose), nickname, swap_names,
-birth_surname, middle_missing, middle_initial, dob_swap, dob_year, dob_missing.
+birth_surname, middle_missing, middle_initial, dob_swap, dob_year, dob_missing; and, from the kinds
+`household_noise` adds (issue 15; rates 0 by default, so default output is unchanged): ssn_relative,
+placeholder_first, placeholder_last, last_missing.
 A tag is only recorded when the value really changed.
 """
 
@@ -274,7 +276,79 @@ def apply_noise(frame: pl.DataFrame, profile: dict, gen: np.random.Generator, ss
         ),
     ]
     work = work.with_columns(pl.concat_list(ssn_tags + name_tags + dob_tags).list.drop_nulls().alias("corruptions"))
+    work = household_noise(work, profile, gen)
     return work.drop([c for c in work.columns if c.startswith("_") and c not in frame.columns])
+
+
+HOUSEHOLD_KINDS = ("ssn_relative", "placeholder_first", "placeholder_last", "last_missing")
+# Placeholders seen in survey and administrative files where a name is unknown or withheld (the Census Bureau's
+# PVS reports this kind of value); the matchers must treat them as a blank name.
+PLACEHOLDER_FIRST = ("UNKNOWN", "BABY BOY", "BABY GIRL", "CHILD", "WIFE", "NO NAME", "OLDEST RESPONDENT")
+PLACEHOLDER_LAST = ("UNKNOWN", "NO NAME", "NO LAST NAME", "RESPONDENT", "OF THE HOUSE")
+
+
+def _pick(options: tuple[str, ...], u: pl.Expr) -> pl.Expr:
+    index = ((u * len(options)).floor().cast(pl.Int64) % len(options)).cast(pl.Int64)
+    return index.replace_strict(dict(enumerate(options)), return_dtype=pl.Utf8)
+
+
+def household_noise(work: pl.DataFrame, profile: dict, gen: np.random.Generator) -> pl.DataFrame:
+    """The noise of households and forms (issue 15), drawn after every other kind and only when its rate is not 0
+    (so a profile without them gives the very same records):
+
+    - `ssn_relative`: the SSN of another person of the file with the same true surname and another first name (a
+      parent's SSN on a child's W-4: the commonest SSN misuse);
+    - `placeholder_first` / `placeholder_last`: a placeholder instead of the name (UNKNOWN, BABY BOY, NO NAME...);
+    - `last_missing`: the surname left blank."""
+    rates = {k: float(profile.get(k, 0.0)) for k in HOUSEHOLD_KINDS}
+    if not any(rates.values()) or work.is_empty():
+        return work
+    n = work.height
+    flags = {k: pl.Series(gen.random(n) < r) for k, r in rates.items()}
+    pick = pl.Series(gen.random(n))
+    people = (
+        work.select("last", "person_id", "first", "ssn")
+        .drop_nulls()
+        .unique("person_id")
+        .sort("last", "person_id")
+        .with_columns(_i=pl.int_range(pl.len()).over("last"), _n=pl.len().over("last"))
+    )
+    relative = people.select("last", "_i", pl.col("ssn").alias("_rel_ssn"), pl.col("first").alias("_rel_first")).join(
+        people.select("last", "person_id", ((pl.col("_i") + 1) % pl.col("_n")).alias("_i")), on=["last", "_i"]
+    )
+    out = work.with_columns(_h_pick=pick, **{f"_h_{k}": v for k, v in flags.items()}).join(
+        relative.select("person_id", "_rel_ssn", "_rel_first"), on="person_id", how="left", maintain_order="left"
+    )
+    col = pl.col
+    use_rel = col("_h_ssn_relative") & col("_rel_ssn").is_not_null() & (col("_rel_first") != col("first"))
+    use_rel = use_rel.fill_null(False)
+    blank_last = col("_h_last_missing") & col("first_name").is_not_null()
+    out = out.with_columns(
+        pl.when(use_rel).then(col("_rel_ssn")).otherwise(col("ssn_rep")).alias("ssn_rep"),
+        pl.when(col("_h_placeholder_first"))
+        .then(_pick(PLACEHOLDER_FIRST, col("_h_pick")))
+        .otherwise(col("first_name"))
+        .alias("first_name"),
+        pl.when(blank_last)
+        .then(pl.lit(None, pl.Utf8))
+        .when(col("_h_placeholder_last"))
+        .then(_pick(PLACEHOLDER_LAST, col("_h_pick")))
+        .otherwise(col("last_name"))
+        .alias("last_name"),
+    )
+    tags = [
+        _tag("ssn_relative", use_rel & (col("_rel_ssn") != col("ssn"))),
+        _tag("placeholder_first", col("_h_placeholder_first")),
+        _tag("placeholder_last", col("_h_placeholder_last") & ~blank_last),
+        _tag("last_missing", blank_last),
+    ]
+    kept = pl.when(use_rel).then(
+        col("corruptions").list.eval(pl.element().filter(~pl.element().str.starts_with("ssn_")))
+    )
+    kept = kept.otherwise(col("corruptions"))  # the relative's SSN replaces any SSN error drawn before
+    return out.with_columns(kept.list.concat(pl.concat_list(tags).list.drop_nulls()).alias("corruptions")).drop(
+        [c for c in out.columns if c.startswith(("_h_", "_rel_"))]
+    )
 
 
 def add_tags(frame: pl.DataFrame, flag: pl.Expr, tag: str) -> pl.DataFrame:

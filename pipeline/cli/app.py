@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 from importlib import import_module
 
+import duckdb
 import typer
 
 from pipeline.clikit import Exit
-from pipeline.store.encryption import StoreKeyError, StoreUnreadable
+from pipeline.safeguards.masking import scrub_text
+from pipeline.store.access import StoreBusy
+from pipeline.store.encryption import StoreKeyError, StoreUnreadable, store_failure
 
 app = typer.Typer(
     name="fpls",
@@ -58,6 +61,15 @@ def main() -> None:
     except StoreUnreadable as exc:
         typer.echo(f"fpls: {exc}", err=True)
         raise SystemExit(int(Exit.IOERR)) from None
+    except StoreBusy as exc:  # another cycle, a key rotation or a reader holds the store: try again later
+        typer.echo(f"fpls: busy: {exc}", err=True)
+        raise SystemExit(int(Exit.TEMPFAIL)) from None
+    except duckdb.Error as exc:  # a damaged block or a full disk met mid-work: a clear message, no traceback
+        failure = store_failure(exc)
+        if failure is None:
+            raise
+        typer.echo(f"fpls: {scrub_text(failure[0])}", err=True)
+        raise SystemExit(failure[1]) from None
 
 
 if __name__ == "__main__":

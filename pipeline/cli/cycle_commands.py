@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from pipeline.cli.progress import cycle_progress, wanted
 from pipeline.clikit import (
     Exit,
     HomeOption,
@@ -18,6 +19,7 @@ from pipeline.clikit import (
     info,
     read_store,
 )
+from pipeline.safeguards.masking import printable
 
 if TYPE_CHECKING:
     from pipeline.cycle.run import CycleSummary
@@ -48,7 +50,10 @@ def print_summary(s: CycleSummary) -> None:
         )
     refused = [f for f in s.files if f["status"] != "loaded"]
     for f in refused:
-        typer.echo(f"  {f['status']:<9} {f['submitter']}/{f['file']}: {', '.join(f['codes'] or [])}")
+        name = printable(
+            f"{f['submitter']}/{f['file']}"
+        )  # a hostile name's control characters never reach the terminal
+        typer.echo(f"  {f['status']:<9} {name}: {', '.join(f['codes'] or [])}")
 
 
 def run(
@@ -59,18 +64,24 @@ def run(
 ) -> None:
     """Run one cycle over everything ready in inbound/ (or resume an interrupted one)."""
     from pipeline.cycle.run import POLL_SECONDS, CycleBusy, run_cycle, watch
+    from pipeline.enforcement.asap_settings import SettingsError
 
     day = _as_of(as_of)
     show = (lambda s: emit_json(s.to_json())) if json else print_summary
     try:
         if watch_:
-            watch(home, day, POLL_SECONDS, show)
+            watch(home, day, POLL_SECONDS, show, on_busy=lambda exc: info(f"busy, trying again: {exc}"))
             return
-        summary = run_cycle(home, day)
+        with cycle_progress(wanted(json)) as progress:
+            summary = run_cycle(home, day, progress=progress)
     except CycleBusy as exc:
-        fail(str(exc), Exit.TEMPFAIL)
+        fail(f"busy: {exc}", Exit.TEMPFAIL)
+    except SettingsError as exc:  # a state's ASAP settings file (states/<ST>.yaml); the cycle resumes once fixed
+        fail(f"configuration: {exc}", Exit.CONFIG)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
+    except PermissionError as exc:  # EACCES / EPERM on inbound/, outbound/, the store: the account's rights
+        fail(f"permission denied: {exc}", Exit.NOPERM)
     except OSError as exc:
         fail(f"I/O error: {exc}", Exit.IOERR)
     if summary is None:
@@ -91,7 +102,9 @@ def query_person_cmd(
     member: Annotated[Optional[str], typer.Option("--member", help="State member ID.")] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="'FIRST LAST' (with --dob).")] = None,
     dob: Annotated[Optional[str], typer.Option("--dob", help="Date of birth YYYY-MM-DD.")] = None,
-    show_ssn: Annotated[bool, typer.Option("--show-ssn", help="Show full SSNs (audited use only).")] = False,
+    show_ssn: Annotated[
+        bool, typer.Option("--show-ssn", help="Show full SSNs (each use is recorded in <home>/logs/pii_access.jsonl).")
+    ] = False,
     json: JsonOption = False,
 ) -> None:
     """A person's cases and roles in every state, SSN validity, deceased flag, latest NDNH employer."""
@@ -100,6 +113,11 @@ def query_person_cmd(
     if not (ssn or member or name):
         fail("give --ssn, --member or --name (with --dob)", Exit.USAGE)
     rows = read_store(home, lambda con: query_person(con, ssn, member, name, _as_of(dob), show_ssn))
+    if show_ssn:
+        from pipeline.safeguards.access_log import record_pii_access
+
+        criteria = {"ssn": ssn, "member": member, "name": name, "dob": dob}
+        record_pii_access(home, "query person --show-ssn", criteria, rows.height)
     emit_query(
         rows,
         json,
@@ -142,6 +160,11 @@ def eval_cmd(
             f"  {name:<18} precision {m['precision']:.4f} recall {m['recall']:.4f} f1 {m['f1']:.4f} "
             f"(tp {m['tp']} fp {m['fp']} fn {m['fn']})"
         )
+    if "segments" in result:
+        seg = result["segments"]
+        for name in ("ability", "ability_verified_ssn", "behaviour"):
+            m = seg[name]
+            typer.echo(f"  {name:<18} accuracy {m['accuracy']} ({m['correct']} of {m['n']} parents)")
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import polars as pl
 import typer
 
-from pipeline.clikit import Exit, JsonOption, emit_json, fail
+from pipeline.clikit import Exit, JsonOption, default_home, emit_json, fail
 from pipeline.files.layouts import Layout, LayoutError, load_all_layouts, load_layout
 from pipeline.safeguards.masking import mask_ssn_expr
 
@@ -90,7 +90,7 @@ def show_layout(name: str, json: JsonOption = False) -> None:
             pos = f"{f.start}-{f.end}" if layout.format == "fixed" else f.column
             rule = ",".join(f.values) or f.pattern
             typer.echo(
-                f"  {f.name:<32} {pos:>9} {f.length or '':>4} {f.type:<7} {'Y' if f.required else '':<3} "
+                f"  {f.name:<32} {pos:>9} {f.length or '':>4} {f.type:<7} {('W' if f.severity == 'warning' else 'Y') if f.required else '':<3} "
                 f"{f.prov:<4} {rule}"
             )
 
@@ -99,8 +99,10 @@ def _print_summary(result: ValidationResult) -> None:
     typer.echo(
         f"{result.file}: {result.file_status.upper()} as {result.layout or 'unknown type'} — "
         f"{result.records} records, {result.accepted} accepted, {result.rejected} rejected"
+        + (f", {n} warnings" if (n := len(result.warnings) + result.record_warnings.height) else "")
     )
     rows = result.file_errors + result.rejects.head(SHOWN_ERRORS).to_dicts() + result.warnings
+    rows += result.record_warnings.head(SHOWN_ERRORS).to_dicts()
     for r in rows:
         where = (
             f"line {r['line']}"
@@ -143,10 +145,20 @@ def read(
             "--out", help="Write OUT.csv or OUT.parquet (full values); without it, CSV goes to stdout with SSNs masked."
         ),
     ] = None,
-    show_ssn: Annotated[bool, typer.Option("--show-ssn", help="Show full SSNs on stdout (audited use only).")] = False,
+    show_ssn: Annotated[
+        bool,
+        typer.Option(
+            "--show-ssn", help="Show full SSNs on stdout (each use is recorded in <home>/logs/pii_access.jsonl)."
+        ),
+    ] = False,
+    home: Annotated[
+        Optional[Path],
+        typer.Option("--home", help="fpls home whose logs record --show-ssn (default $FPLS_HOME, else ./var)."),
+    ] = None,
 ) -> None:
     """Decode any known fixed-width or CSV file (inbound or outbound) to named columns."""
     from pipeline.files.decode import decode_file
+    from pipeline.files.read import detect_layout
 
     chosen = _layout_or_none(layout)
     try:
@@ -154,11 +166,22 @@ def read(
     except LookupError as exc:
         fail(str(exc), Exit.DATAERR)
     if out is None:  # CSV to stdout, SSNs masked unless asked for
-        pii = [] if show_ssn else [c for c in frame.columns if "ssn" in c]
+        pii = [] if show_ssn else _ssn_columns(frame, chosen or detect_layout(file))
+        if show_ssn:
+            from pipeline.safeguards.access_log import record_pii_access
+
+            criteria = {"file": str(file), "record": record}
+            record_pii_access(home or default_home(), "read --show-ssn", criteria, frame.height)
         typer.echo(frame.with_columns([mask_ssn_expr(c).alias(c) for c in pii]).write_csv(), nl=False)
         return
     frame.write_parquet(out) if out.suffix == ".parquet" else frame.write_csv(out)
     typer.echo(f"{frame.height} records → {out}")
+
+
+def _ssn_columns(frame, layout) -> list[str]:
+    """The columns holding SSNs: the layout's `pii: ssn` fields (a validity code is not an SSN)."""
+    marked = {f.name for r in layout.records for f in r.fields if f.pii} if layout else set()
+    return [c for c in frame.columns if c in marked]
 
 
 def register(app: typer.Typer) -> None:

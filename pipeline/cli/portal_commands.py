@@ -78,11 +78,26 @@ def query_case(
             typer.echo(
                 f"  {p['participant_type']} {p['member_id']} {name} ssn verified {p['ssn_verified']} deceased {p['deceased']}"
             )
-        typer.echo(f"  financial: {f if f.get('available') else 'no case financial summary submitted'}")
+        typer.echo(f"  financial: {_financial_line(f)}")
         typer.echo(f"  worker contact: {out['worker_contact'] or 'no IRG contact on file'}")
     if not out["found"]:
         info(f"case {state.upper()}/{case} not found (query {out['query']} logged)")
         raise typer.Exit(int(Exit.NOINPUT))
+
+
+def _dollars(cents) -> str:
+    return "-" if cents is None else f"${cents / 100:,.2f}"
+
+
+def _financial_line(f: dict) -> str:
+    """The QUICK financial summary as an operator reads it (amounts in dollars), not a Python dict."""
+    if not f.get("available"):
+        return "no case financial summary submitted"
+    return (
+        f"as of {f['as_of_date']} ({f['case_type']}): monthly obligation {_dollars(f['monthly_obligation_cents'])}, "
+        f"arrears {_dollars(f['arrears_cents'])}, payments received {_dollars(f['payments_received_cents'])} "
+        f"in {len(f['payments'])} payment(s)"
+    )
 
 
 @irg_app.command("show")

@@ -11,6 +11,7 @@ import typer
 from pipeline import store
 from pipeline.clikit import Exit, HomeOption, JsonOption, emit_json, fail, open_store
 from pipeline.safeguards.masking import mask_ssn_expr
+from pipeline.store.access import durable_copy
 from pipeline.store.encryption import KEY_FILE_ENV, configured_key, rekey
 
 audit_app = typer.Typer(help="Audit trails: who received which person's data.", no_args_is_help=True)
@@ -70,13 +71,23 @@ def store_rekey(
     FPLS_DB_KEY_FILE, the new one from a file (never from the command line). Re-encrypts by copy."""
     if (new_key_file is None) == (not decrypt):
         fail("give exactly one of --new-key-file or --decrypt", Exit.USAGE)
-    new_key = None if decrypt else new_key_file.read_text().strip()
+    try:
+        new_key = None if decrypt else new_key_file.read_text().strip()
+    except FileNotFoundError:
+        fail(f"{new_key_file}: no such key file", Exit.NOINPUT)
+    except PermissionError:
+        fail(f"{new_key_file}: permission denied", Exit.NOPERM)
+    except OSError as exc:
+        fail(f"{new_key_file}: {exc.strerror}", Exit.IOERR)
     if not decrypt and not new_key:
         fail(f"{new_key_file} is empty", Exit.USAGE)
     path = home / store.DB_NAME
     if not path.exists():
         fail(f"no store at {path}", Exit.NOINPUT)
-    rekey(path, configured_key(), new_key)
+    with store.home_lock(home):  # no cycle may run while the file is swapped (busy → exit 75)
+        rekey(path, configured_key(), new_key)
+        if store.snapshot_path(home).exists():  # the operators' snapshot must open with the new key too
+            durable_copy(path, store.snapshot_path(home))
     typer.echo(f"{path}: {'decrypted' if decrypt else 're-encrypted'}; point {KEY_FILE_ENV} at the new key file")
 
 

@@ -1,6 +1,6 @@
 """Archive stage: every claimed original moves, byte for byte, to archive/<cycle>/<submitter>/ when it
 loaded, or to quarantine/<cycle>/<submitter>/ with FILE.reason.json when it was refused; then the
-ledger marks the cycle's files processed and the cycle done."""
+ledger marks the cycle's files processed. (The cycle is marked done only after its reports: run.py.)"""
 
 from __future__ import annotations
 
@@ -65,6 +65,5 @@ def archive_cycle(ctx: CycleContext) -> ArchiveResult:
         checkpoint("archive")
     with store.transaction(con):
         con.execute("UPDATE file_ledger SET processed = TRUE WHERE cycle_id = ?", [cycle_id])
-        con.execute("UPDATE cycles SET status = 'done' WHERE cycle_id = ?", [cycle_id])
     shutil.rmtree(work, ignore_errors=True)
     return result

@@ -52,6 +52,12 @@ class CycleContext:
     log: CycleLog
     poll_seconds: float = 1.0  # how long a file must be stable to be ready (without .done)
     master: MasterRef | None = None  # prepared once, shared by the FCR and NDNH stages, then dropped
+    progress: Callable[..., None] | None = None  # progress(kind, done, total, label): the CLI's display, if any
+
+    def report(self, kind: str, done: int, total: int, label: str = "") -> None:
+        """Tell the progress display (a terminal's, `fpls run`) where the cycle is; nothing without one."""
+        if self.progress is not None:
+            self.progress(kind, done, total, label)
 
     def __post_init__(self) -> None:
         self.master = MasterRef(self.con)

@@ -6,7 +6,9 @@ duplicate-in-cycle error and can be resubmitted next cycle. Error codes (fpls, p
 PE001 case add: case already on the FCR · PE002 case change/delete: case not on the FCR ·
 PE004 / LE004 duplicate transaction for the key in this cycle · LE001 person add: already on the case ·
 LE002 person change/delete: not on the case · LE003 case not on the FCR · PW010 warning: DOB differs
-from SSA's by more than a year · LW020 warning: submitted SSN is on the state's misidentified list.
+from SSA's by more than a year · LW020 warning: submitted SSN is on the state's misidentified list · PW001
+warning: the submitted SSN was never issued (area 000, 666 or 9xx, group 00, serial 0000), held for
+identification by name and DOB. Records validation rejected get REJCT with TEnnn (pipeline/cycle/fcr_rejects.py).
 Persons without a verified or identified SSN are acknowledged HOLDS and re-verified every cycle; when
 identified, a later cycle sends an AAAAA ack (source_line blank) and proactive matching runs.
 """
@@ -18,7 +20,9 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from pipeline.cycle.fcr_rejects import write_reject_acks
 from pipeline.cycle.ssnverify import MasterRef, verify_persons
+from pipeline.enforcement.asap import request_queued_locates
 from pipeline.store import frame
 
 PERSON_FIELDS = (
@@ -36,6 +40,9 @@ class FcrResult:
     held: int = 0
     rejected: int = 0
     resolved_holds: int = 0
+    asap_locates: int = (
+        0  # locate requests the early-intervention program queued last cycle (returned mail, no address)
+    )
 
 
 def _cases(con: duckdb.DuckDBPyConnection, cycle: str) -> None:
@@ -178,7 +185,9 @@ FS_SELECT = """
         x.err, CASE WHEN m.dob IS NOT NULL AND x.dob IS NOT NULL AND abs(date_diff('day', m.dob, x.dob)) > 365
                     THEN 'PW010' END,
         CASE WHEN x.ssn IN (SELECT ssn FROM misidentified mi WHERE mi.state = x.state AND mi.member_id = x.member_id)
-             THEN 'LW020' END, NULL, NULL,
+             THEN 'LW020' END,
+        CASE WHEN left(x.ssn, 3) IN ('000', '666') OR left(x.ssn, 1) = '9' OR substr(x.ssn, 4, 2) = '00'
+                  OR right(x.ssn, 4) = '0000' THEN 'PW001' END, NULL,
         v.validity_code, CASE WHEN v.validity_code IN ('C', 'E', 'P', 'S') THEN v.verified_ssn END,
         m.other_ssn_1, m.other_ssn_2, m.other_ssn_3,
         CASE WHEN m.dob IS NULL OR x.dob IS NULL THEN NULL
@@ -218,7 +227,9 @@ def run_fcr(con: duckdb.DuckDBPyConnection, cycle: str, master: MasterRef | None
         " line_no BIGINT, verified_ssn VARCHAR, validity_code VARCHAR)"
     )
     resolved = _verify(con, cycle, master or MasterRef(con))
+    asap_locates = request_queued_locates(con, cycle)
     _acks(con, cycle)
+    write_reject_acks(con, cycle)
     counts = con.execute(
         """SELECT count(*) FILTER (WHERE ack_code = 'AAAAA'), count(*) FILTER (WHERE ack_code = 'HOLDS'),
         count(*) FILTER (WHERE ack_code = 'REJCT') FROM ack_fs WHERE cycle_id = ?""",
@@ -226,4 +237,4 @@ def run_fcr(con: duckdb.DuckDBPyConnection, cycle: str, master: MasterRef | None
     ).fetchone()
     n_cases = con.execute("SELECT count(*) FROM cin").fetchone()[0]
     n_persons = con.execute("SELECT count(*) FROM pin").fetchone()[0]
-    return FcrResult(n_cases, n_persons, counts[0], counts[1], counts[2], resolved)
+    return FcrResult(n_cases, n_persons, counts[0], counts[1], counts[2], resolved, asap_locates)

@@ -1,9 +1,9 @@
 """Inbound protocol: partners, ready files, claim into work/, transmitter checks, archive and quarantine.
 
-A file in `inbound/<submitter>/` is ready when its size is unchanged across two polls (a `FILE.done`
-marker is removed with it but not trusted alone: see `ready_files`). Claiming renames it (atomic, same file system) into `work/<cycle>/<submitter>/`; afterwards the
-originals move, byte for byte, to `archive/<cycle>/<submitter>/` or, if refused whole, to
-`quarantine/<cycle>/<submitter>/` beside a `FILE.reason.json` holding codes and masked values only.
+Which entries of `inbound/<submitter>/` are ready or refused, and claiming them, is `dropzone.py`. Claiming
+renames an entry (atomic, same file system) into `work/<cycle>/<submitter>/`; afterwards the originals move,
+byte for byte, to `archive/<cycle>/<submitter>/` or, if refused whole, to `quarantine/<cycle>/<submitter>/`
+beside a `FILE.reason.json` holding codes and masked values only.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,15 +20,17 @@ import polars as pl
 import yaml
 
 from pipeline import store
+from pipeline.cycle import dropzone
 from pipeline.cycle.context import CycleContext
 from pipeline.files.codes import STATE_FIPS
 from pipeline.files.layouts import Layout
-from pipeline.files.read import read_csv_text
+from pipeline.files.lines import first_overlong_line
+from pipeline.files.read import max_line_bytes
 from pipeline.files.writer import FILE_MODE, atomic_write
 from pipeline.safeguards.faults import checkpoint
 from pipeline.safeguards.masking import scrub_text
 
-DONE = ".done"
+DONE = dropzone.DONE
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class Partner:
     id: str
     kind: str
     file_types: tuple[str, ...]
+    stable_seconds: float | None = None  # the drop-zone window without a .done marker (None: the default)
 
     @property
     def state(self) -> str | None:
@@ -60,70 +64,64 @@ def load_partners(home: Path) -> dict[str, Partner]:
     for item in items or []:
         pid = str(item.get("id") or item.get("partner_id") or "")
         types = item.get("file_types") or item.get("allowed_file_types") or item.get("allowed") or []
+        window = item.get("stable_seconds")
         if pid:
-            partners[pid] = Partner(pid, str(item.get("kind", "")), tuple(str(t) for t in types))
+            partners[pid] = Partner(
+                pid, str(item.get("kind", "")), tuple(str(t) for t in types), None if window is None else float(window)
+            )
     return partners
 
 
-def _candidates(inbound: Path) -> dict[Path, int]:
-    out = {}
-    if not inbound.is_dir():
-        return out
-    for sub in sorted(p for p in inbound.iterdir() if p.is_dir()):
-        for f in sorted(sub.iterdir()):
-            if f.is_file() and not f.name.startswith(".") and not f.name.endswith(DONE):
-                out[f] = f.stat().st_size
-    return out
+def windows(home: Path) -> dict[str, float]:
+    """Each partner's drop-zone window (partners.yaml `stable_seconds`) where it sets one."""
+    return {p.id: p.stable_seconds for p in load_partners(home).values() if p.stable_seconds is not None}
+
+
+def claimable(home: Path, poll_seconds: float) -> list[dropzone.Entry]:
+    """Ready files and refused entries of inbound/ (dropzone.py), each partner with its own window."""
+    return dropzone.claimable(Path(home) / "inbound", poll_seconds, windows(home))
 
 
 def ready_files(inbound: Path, poll_seconds: float) -> list[Path]:
-    """Files whose size did not change across two polls, `.done` marker or not.
-
-    A `.done` marker alone is not trusted: a submitter that writes the marker before the data is
-    complete (the partial-.done race) would otherwise hand over a truncated file. A still-growing
-    file simply waits for the next cycle."""
-    first = _candidates(inbound)
-    if first:
-        time.sleep(poll_seconds)
-    second = _candidates(inbound)
-    return sorted(p for p, size in second.items() if first.get(p) == size)
-
-
-def claim(files: list[Path], work: Path) -> list[Path]:
-    """Rename each ready file into work/<submitter>/ (atomic); drop its .done marker."""
-    claimed = []
-    for src in files:
-        dest_dir = work / src.parent.name
-        dest_dir.mkdir(parents=True, exist_ok=True)
-        dest = dest_dir / src.name
-        n = 1
-        while dest.exists():
-            dest, n = dest_dir / f"{src.name}.{n}", n + 1
-        os.replace(src, dest)
-        Path(str(src) + DONE).unlink(missing_ok=True)
-        claimed.append(dest)
-        checkpoint("claim")
-    return claimed
+    """The ready files of inbound/ (refused entries aside), with the default window (dropzone.py)."""
+    return [e.path for e in dropzone.claimable(inbound, poll_seconds) if e.refusal is None]
 
 
 def work_files(work: Path) -> list[Path]:
+    """Every claimed entry of a cycle (a refused symlink or folder too: it is recorded and quarantined)."""
     if not work.is_dir():
         return []
     return sorted(
         f
         for sub in sorted(work.iterdir())
-        if sub.is_dir()
+        if sub.is_dir() and not sub.is_symlink()
         for f in sorted(sub.iterdir())
-        if f.is_file() and not f.name.startswith(".")
+        if not f.name.startswith(".")
     )
 
 
+def entry_refusal(path: Path) -> str | None:
+    """Why a claimed entry cannot be read (dropzone.REFUSALS code), from lstat: never followed."""
+    entry = dropzone.classify(path)
+    return None if entry is None or entry.refusal is None else dropzone.REFUSALS[entry.refusal]
+
+
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
+    return file_digests(path)[0]
+
+
+def file_digests(path: Path) -> tuple[str, str]:
+    """(sha256 of the bytes, sha256 of the content with CRLF read as LF), in one pass: the second makes the
+    same records resent with other line endings a duplicate."""
+    raw, content, pending = hashlib.sha256(), hashlib.sha256(), b""
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
+            raw.update(chunk)
+            data = pending + chunk
+            pending = b"\r" if data.endswith(b"\r") else b""
+            content.update((data[:-1] if pending else data).replace(b"\r\n", b"\n"))
+    content.update(pending)
+    return raw.hexdigest(), content.hexdigest()
 
 
 def _header_value(line: str, layout: Layout, field_name: str) -> str | None:
@@ -164,28 +162,68 @@ def transmitter_problem(partner: Partner, layout: Layout, first_line: str) -> st
     return None
 
 
-def csv_submitter_problem(partner: Partner, layout: Layout, path: Path) -> str | None:
-    """A CSV carries its submitter in its rows: an MSER registration may only register the folder's own FEIN."""
-    if layout.name != "eiwo_mser_csv":
+PARTNER_IN_NAME = re.compile(r"(?:^|[._])((?:EMP|INS|FI|SDNH|SWA)-[A-Z0-9]+)(?=[._]|$)")
+# The column of a CSV that names the employer who sent it, and the rows where it does.
+CSV_SENDER_COLUMN = {"new_hire_csv": ("employer_fein", None), "etermination": ("employer_fein", None)}
+CSV_SENDER_COLUMN["eiwo_mser_csv"] = ("employer_fein", None)  # an MSER registration registers the folder's own FEIN
+CSV_SENDER_COLUMN["debt_inquiry"] = ("payer_id", ("payer_type", "EMP"))
+
+
+def csv_sender_problem(partner: Partner, layout: Layout, path: Path) -> str | None:
+    """A CSV names its sender in its file name and rows (DESIGN §1): a partner id in the name other than the
+    folder's, or an employer's file whose rows name another well-formed FEIN, → reason; else None."""
+    if layout.format != "csv":
         return None
-    feins = read_csv_text(path).get_column("employer_fein", default=pl.Series([], dtype=pl.Utf8))
-    others = sorted({f.strip() for f in feins.drop_nulls()} - {partner.id.removeprefix("EMP-")})
-    return f"rows name FEIN {others[0]}, folder is {partner.id}" if others else None
+    named = {m.group(1) for m in PARTNER_IN_NAME.finditer(path.name.upper())}
+    if named and partner.id not in named:
+        return f"the file name names {', '.join(sorted(named))}, folder is {partner.id}"
+    if not partner.id.startswith("EMP-") or layout.name not in CSV_SENDER_COLUMN:
+        return None
+    column, where = CSV_SENDER_COLUMN[layout.name]
+    if first_overlong_line(path, max_line_bytes(layout)) is not None:
+        return None  # never read whole: validation refuses it as LINE_TOO_LONG
+    try:
+        rows = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=True)
+        rows = rows.rename({c: c.strip().lower() for c in rows.columns})
+        if where is not None and where[0] in rows.columns:
+            rows = rows.filter(pl.col(where[0]).str.strip_chars() == where[1])
+        # Only a well-formed FEIN names an employer; a malformed one is one record's error for validation.
+        values = rows.get_column(column).str.strip_chars()
+        named = set(values.filter(values.str.contains(r"^\d{9}$")).unique().to_list())
+    except Exception:  # noqa: BLE001 - a CSV polars cannot read is the validation's to reject
+        return None
+    others = sorted(named - {partner.id.removeprefix("EMP-")})
+    if others:
+        return (
+            f"{len(others)} other employer(s) named in column {column} (e.g. EMP-{others[0]}), folder is {partner.id}"
+        )
+    return None
 
 
 def move_original(path: Path, dest_dir: Path) -> Path:
-    """Rename a claimed file into archive/ or quarantine/ (same bytes, same name)."""
+    """Rename a claimed entry into archive/ or quarantine/ (same bytes, same name). A regular file gets mode
+    0640 (the submitter's own mode does not travel into our folders); a symlink is moved as a link and never
+    chmod'ed (that would change its target's mode)."""
     dest_dir.mkdir(parents=True, exist_ok=True)
     dest = dest_dir / path.name
-    if path.exists():
+    if os.path.lexists(path):
         os.replace(path, dest)
-        os.chmod(dest, FILE_MODE)  # the submitter's own mode does not travel into our folders
+        if stat.S_ISREG(os.lstat(dest).st_mode):
+            os.chmod(dest, FILE_MODE, follow_symlinks=False)
     return dest
+
+
+def reason_name(file_name: str) -> str:
+    """`FILE.reason.json`, kept short enough for any file system (a long name is cut and given a digest)."""
+    if len(file_name.encode("utf-8", "surrogateescape")) <= dropzone.NAME_MAX_BYTES:
+        return f"{file_name}.reason.json"
+    digest = hashlib.sha256(file_name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return f"{file_name[:100]}~{digest}.reason.json"
 
 
 def write_reason(dest_dir: Path, file_name: str, reason: dict) -> Path:
     text = scrub_text(json.dumps(reason, indent=2, sort_keys=True, default=str)) + "\n"
-    return atomic_write(dest_dir / f"{file_name}.reason.json", text.encode())
+    return atomic_write(dest_dir / reason_name(file_name), text.encode())
 
 
 @dataclass
@@ -197,7 +235,7 @@ def claim_ready_files(ctx: CycleContext) -> ClaimResult:
     """Claim stage: move every ready file into work/<cycle>/ (once per cycle: a resumed cycle claims nothing new)."""
     if store.stage_done(ctx.con, ctx.cycle_id, "claim"):
         return ClaimResult()
-    files = claim(ready_files(ctx.home / "inbound", ctx.poll_seconds), ctx.home / "work" / ctx.cycle_id)
+    files = dropzone.claim(claimable(ctx.home, ctx.poll_seconds), ctx.home / "work" / ctx.cycle_id, checkpoint)
     ctx.log.event("claimed", files=[f"{p.parent.name}/{p.name}" for p in files])
     with store.transaction(ctx.con):
         store.mark_stage(ctx.con, ctx.cycle_id, "claim")

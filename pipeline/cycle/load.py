@@ -8,6 +8,7 @@ their reasons; the data rows of a rejected file are rolled back.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,15 +16,19 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from matchers.ssn import ssn_reason_expr
 from pipeline.cycle.context import CycleContext
+from pipeline.cycle.fcr_rejects import keep_rejected
 from pipeline.cycle.inbound import (
     Partner,
-    csv_submitter_problem,
+    csv_sender_problem,
+    entry_refusal,
+    file_digests,
     load_partners,
-    sha256_file,
     transmitter_problem,
     work_files,
 )
+from pipeline.cycle.qw_employers import QwEmployers, attach_qw_employers
 from pipeline.enforcement.run import ENFORCEMENT_LAYOUTS, load_enforcement_records
 from pipeline.files import errors
 from pipeline.files.layouts import Layout
@@ -32,12 +37,30 @@ from pipeline.files.read import detect_layout
 from pipeline.files.validate import ValidationResult, validate_file
 from pipeline.portal.run import PORTAL_LAYOUTS, load_attachment, load_portal_file
 from pipeline.safeguards.faults import checkpoint
-from pipeline.store import insert_frame, transaction
+from pipeline.safeguards.masking import mask_ssn
+from pipeline.store import Appender, bulk_appends, insert_frame, transaction
 
 NDNH_ID_FACTOR = 10_000_000_000
+NEVER_ISSUED = ("AREA_000", "AREA_666", "AREA_9XX", "GROUP_00", "SERIAL_0000", "ITIN", "KNOWN_INVALID")
 SOURCES = {"ndnh_w4": "H99", "new_hire_csv": "H99", "ndnh_qw": "H98", "ndnh_ui": "H97"}
+# The states' own CSV reports about their cases -> store table (case financial summary; tier two: payments and
+# early-intervention contact outcomes).
+STATE_CSV = {
+    "case_financial_csv": "case_financial",
+    "payment_csv": "payments",
+    "contact_outcome_csv": "contact_outcomes",
+}
 # File-level refusals made by the cycle; their messages live with every other code in error_codes.yaml.
-CYCLE_CODES = ("UNREGISTERED_SUBMITTER", "FILE_TYPE_NOT_ALLOWED", "TRANSMITTER_MISMATCH", "DUPLICATE_FILE")
+CYCLE_CODES = (
+    "UNREGISTERED_SUBMITTER",
+    "FILE_TYPE_NOT_ALLOWED",
+    "TRANSMITTER_MISMATCH",
+    "DUPLICATE_FILE",
+    "ENTRY_IS_SYMLINK",
+    "ENTRY_NOT_A_FILE",
+    "FILE_NAME_REFUSED",
+    "FILE_UNREADABLE",
+)
 
 
 @dataclass
@@ -54,6 +77,7 @@ class FileOutcome:
     reasons: list[dict] = field(default_factory=list)
     duplicate_of: int | None = None
     header: dict = field(default_factory=dict)
+    content_sha256: str = ""
 
     @property
     def codes(self) -> list[str]:
@@ -66,6 +90,12 @@ class LoadContext:
     cycle_id: str
     as_of: date
     partners: dict[str, Partner]
+    appenders: dict[str, Appender] = field(default_factory=dict)  # per table, for the whole stage
+
+    def appender(self, table: str) -> Appender:
+        if table not in self.appenders:
+            self.appenders[table] = Appender(self.con, table)
+        return self.appenders[table]
 
 
 def _refusal(outcome: FileOutcome, code: str, detail: str = "") -> FileOutcome:
@@ -89,12 +119,14 @@ def _precheck(ctx: LoadContext, path: Path, outcome: FileOutcome) -> Layout | No
     if partner.file_types and layout.name not in partner.file_types:
         _refusal(outcome, "FILE_TYPE_NOT_ALLOWED", layout.name)
         return None
-    problem = transmitter_problem(partner, layout, first_line(path)) or csv_submitter_problem(partner, layout, path)
+    problem = transmitter_problem(partner, layout, first_line(path)) or csv_sender_problem(partner, layout, path)
     if problem:
         _refusal(outcome, "TRANSMITTER_MISMATCH", problem)
         return None
     dup = ctx.con.execute(
-        "SELECT min(file_id) FROM file_ledger WHERE sha256 = ? AND status = 'loaded'", [outcome.sha256]
+        """SELECT min(file_id) FROM file_ledger WHERE submitter = ? AND status = 'loaded'
+        AND (sha256 = ? OR content_sha256 = ?)""",
+        [outcome.submitter, outcome.sha256, outcome.content_sha256],
     ).fetchone()[0]
     if dup is not None:
         outcome.duplicate_of = int(dup)
@@ -104,15 +136,22 @@ def _precheck(ctx: LoadContext, path: Path, outcome: FileOutcome) -> Layout | No
 
 
 class _Sink:
-    """Receives accepted typed batches and appends them to the store tables of the file type."""
+    """Receives accepted typed batches and appends them to the store tables of the file type, as they come:
+    each batch goes to DuckDB through its Arrow scan, the columns that are the same for the whole file added
+    by DuckDB in the INSERT (pipeline/store Appender), so memory follows the batch."""
 
     def __init__(self, ctx: LoadContext, outcome: FileOutcome, layout: Layout):
         self.ctx, self.outcome, self.layout = ctx, outcome, layout
+        self.meta = {"cycle_id": ctx.cycle_id, "file_id": outcome.file_id}
+        self.employers = QwEmployers() if layout.name == "ndnh_qw" else None
 
     def _meta(self, frame: pl.DataFrame) -> pl.DataFrame:
         return frame.with_columns(
             pl.lit(self.ctx.cycle_id).alias("cycle_id"), pl.lit(self.outcome.file_id, dtype=pl.Int32).alias("file_id")
         )
+
+    def _append(self, table: str, frame: pl.DataFrame, expressions: dict | None = None, **constants) -> None:
+        self.ctx.appender(table).append(frame, {**self.meta, **constants}, expressions)
 
     def __call__(self, record_id: str, frame: pl.DataFrame) -> None:
         con, name = self.ctx.con, self.layout.name
@@ -121,23 +160,32 @@ class _Sink:
             return
         if self.layout.trailer_record and record_id == self.layout.trailer_record.id:
             return
-        frame = self._meta(frame)
         if name == "ssa_master":
-            insert_frame(con, "ssa_master", frame)
+            self._append("ssa_master", frame)
         elif name == "fcr_input":
-            frame = frame.with_columns(
-                pl.lit(self.outcome.submitter).alias("state"),
-                pl.lit(self.outcome.header.get("batch_number")).alias("batch_number"),
+            table = "fcr_case_input" if record_id == "FC" else "fcr_person_input"
+            self._append(
+                table, frame, state=self.outcome.submitter, batch_number=self.outcome.header.get("batch_number")
             )
-            insert_frame(con, "fcr_case_input" if record_id == "FC" else "fcr_person_input", frame)
         elif name == "misidentified_csv":
-            self._misidentified(frame)
-        elif name == "case_financial_csv":  # a state reports only its own cases: rows naming another are not loaded
-            insert_frame(con, "case_financial", frame.filter(pl.col("state") == self.outcome.submitter))
+            self._misidentified(self._meta(frame))
+        elif name in STATE_CSV:  # a state reports only its own cases: rows naming another are not loaded
+            self._append(STATE_CSV[name], frame.filter(pl.col("state") == self.outcome.submitter))
         elif name == "ndnh_qw" and record_id == "E4":
-            insert_frame(con, "ndnh_employers", frame)
+            self._append("ndnh_employers", frame)
+            self.employers.add(frame)
         elif name in SOURCES:
-            insert_frame(con, "ndnh", self._ndnh(frame))
+            if self.employers is not None:
+                frame = self.employers.attach(frame)
+            self._append(
+                "ndnh",
+                frame,
+                {"ndnh_id": f"{int(self.outcome.file_id)}::BIGINT * {NDNH_ID_FACTOR} + line_no"},
+                received=self.ctx.as_of,
+                submitter=self.outcome.submitter,
+                source=SOURCES[name],
+            )
+            self._never_issued(record_id, frame)
         elif name in ENFORCEMENT_LAYOUTS:
             load_enforcement_records(
                 con, name, {record_id: frame}, self.outcome.file_id, self.ctx.cycle_id, self.outcome.submitter
@@ -162,27 +210,22 @@ class _Sink:
         )
         insert_frame(self.ctx.con, "misidentified", rows.filter(pl.col("action") == "A"))
 
-    def _ndnh(self, frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.with_columns(
-            (pl.lit(self.outcome.file_id, dtype=pl.Int64) * NDNH_ID_FACTOR + pl.col("line_no")).alias("ndnh_id"),
-            pl.lit(self.ctx.as_of).alias("received"),
-            pl.lit(self.outcome.submitter).alias("submitter"),
-            pl.lit(SOURCES[self.layout.name]).alias("source"),
-        )
-
-
-def _attach_qw_employers(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
-    con.execute(
-        """
-        UPDATE ndnh SET employer_name = e.employer_name, employer_address_line_1 = e.employer_address_line_1,
-            employer_address_line_2 = e.employer_address_line_2, employer_city = e.employer_city,
-            employer_state = e.employer_state, employer_zip = e.employer_zip
-        FROM (SELECT * FROM ndnh_employers WHERE file_id = ?
-              QUALIFY row_number() OVER (PARTITION BY employer_fein, reporting_period ORDER BY line_no) = 1) e
-        WHERE ndnh.file_id = ? AND ndnh.employer_fein = e.employer_fein
-          AND ndnh.reporting_period = e.reporting_period""",
-        [file_id, file_id],
-    )
+    def _never_issued(self, record_id: str, frame: pl.DataFrame) -> None:
+        """A posted NDNH record whose SSN was never issued gets a warning on its line (ACK, ledger)."""
+        bad = frame.filter(ssn_reason_expr("ssn").is_in(NEVER_ISSUED)).select("line_no", "ssn")
+        message = errors.render("SSN_NEVER_ISSUED")
+        self.outcome.reasons += [
+            {
+                "line": line,
+                "record_type": record_id,
+                "field": "ssn",
+                "code": "SSN_NEVER_ISSUED",
+                "message": message,
+                "value": mask_ssn(ssn),
+                "severity": "W",
+            }
+            for line, ssn in bad.iter_rows()
+        ]
 
 
 def _apply_validation(outcome: FileOutcome, result: ValidationResult) -> None:
@@ -205,12 +248,16 @@ def _rejects_frame(outcome: FileOutcome, result: ValidationResult | None) -> pl.
     parts = [file_rows]
     if result is not None and not result.rejects.is_empty():
         parts.append(result.rejects.select(*cols[:-1], pl.lit("E").alias("severity")))
+    if result is not None and not result.record_warnings.is_empty() and outcome.status != "rejected":
+        parts.append(result.record_warnings.select(*cols[:-1], pl.lit("W").alias("severity")))
     return pl.concat(parts).with_columns(pl.lit(outcome.file_id, dtype=pl.Int32).alias("file_id"))
 
 
 def _record_ledger(ctx: LoadContext, outcome: FileOutcome, size: int, result: ValidationResult | None) -> None:
     ctx.con.execute(
-        "INSERT INTO file_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)",
+        """INSERT INTO file_ledger (file_id, cycle_id, submitter, file_name, sha256, bytes, layout, status, records,
+        accepted, rejected, reason_codes, duplicate_of, header_json, processed, content_sha256)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?)""",
         [
             outcome.file_id,
             ctx.cycle_id,
@@ -226,34 +273,56 @@ def _record_ledger(ctx: LoadContext, outcome: FileOutcome, size: int, result: Va
             outcome.codes,
             outcome.duplicate_of,
             json.dumps(outcome.header, default=str, sort_keys=True),
+            outcome.content_sha256,
         ],
     )
-    insert_frame(ctx.con, "rejects", _rejects_frame(outcome, result))
+    ctx.appender("rejects").append(_rejects_frame(outcome, result))
 
 
 def next_file_id(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM file_ledger").fetchone()[0])
 
 
+def _refused_entry(ctx: LoadContext, path: Path, code: str) -> FileOutcome:
+    """A claimed entry that is not read at all (a symlink, a folder, a bad name, no read permission): only its
+    ledger row and reason, so the submitter's ACK says why and the archive stage quarantines it."""
+    outcome = _refusal(FileOutcome(next_file_id(ctx.con), path.parent.name, path.name, ""), code)
+    with transaction(ctx.con):
+        _record_ledger(ctx, outcome, os.lstat(path).st_size if code == "FILE_UNREADABLE" else 0, None)
+        checkpoint("load")
+    return outcome
+
+
 def load_file(ctx: LoadContext, path: Path) -> FileOutcome:
     """Check, validate and load one claimed file (work/<cycle>/<submitter>/FILE) in one transaction."""
-    outcome = FileOutcome(next_file_id(ctx.con), path.parent.name, path.name, sha256_file(path))
+    refusal = entry_refusal(path)
+    if refusal is not None:
+        return _refused_entry(ctx, path, refusal)
+    try:
+        digests = file_digests(path)
+    except PermissionError:
+        return _refused_entry(ctx, path, "FILE_UNREADABLE")
+    outcome = FileOutcome(next_file_id(ctx.con), path.parent.name, path.name, digests[0], content_sha256=digests[1])
     size = path.stat().st_size
     with transaction(ctx.con):
         layout = _precheck(ctx, path, outcome)
-        result = None
+        result = sink = None
         if outcome.status == "loaded" and layout is None:
             code = "EMPTY_FILE" if size == 0 else "UNKNOWN_LAYOUT"
             outcome.reasons.append({**errors.reject_row(path.name, 1, "", "", code), "severity": "E"})
             outcome.status = "rejected"
         elif outcome.status == "loaded":
-            result = validate_file(path, layout, sink=_Sink(ctx, outcome, layout))
+            sink = _Sink(ctx, outcome, layout)
+            result = validate_file(path, layout, sink=sink)
             _apply_validation(outcome, result)
         if outcome.status != "loaded":
             ctx.con.execute("ROLLBACK")
             ctx.con.execute("BEGIN TRANSACTION")
-        elif outcome.layout == "ndnh_qw":
-            _attach_qw_employers(ctx.con, outcome.file_id)
+        elif sink is not None and sink.employers is not None and sink.employers.mend():
+            attach_qw_employers(ctx.con, outcome.file_id)
+        elif outcome.layout == "fcr_input" and result is not None and not result.rejects.is_empty():
+            ids = {"cycle_id": ctx.cycle_id, "file_id": outcome.file_id, "state": outcome.submitter}
+            keep_rejected(ctx.con, path, layout, result.rejects, {**ids, **outcome.header})
         _record_ledger(ctx, outcome, size, result)
         checkpoint("load")
     return outcome
@@ -288,20 +357,25 @@ def load_claimed(ctx: CycleContext) -> LoadResult:
         ).fetchall()
     }
     result = LoadResult()
-    for path in work_files(ctx.home / "work" / ctx.cycle_id):
-        if (path.parent.name, path.name) in done:
-            continue
-        outcome = load_attachment(ctx.con, ctx.cycle_id, path) or load_file(load_ctx, path)
-        ctx.log.event(
-            "file",
-            submitter=outcome.submitter,
-            file=outcome.file_name,
-            layout=outcome.layout,
-            status=outcome.status,
-            records=outcome.records,
-            accepted=outcome.accepted,
-            rejected=outcome.rejected,
-            codes=outcome.codes,
-        )
-        result.add(outcome)
+    with bulk_appends(ctx.con):
+        claimed = work_files(ctx.home / "work" / ctx.cycle_id)
+        for i, path in enumerate(claimed, 1):
+            ctx.report("file", i - 1, len(claimed), f"{path.parent.name}/{path.name}")
+            if (path.parent.name, path.name) in done:
+                continue
+            refused = entry_refusal(path) is not None  # never read (a symlink named like a document included)
+            outcome = (None if refused else load_attachment(ctx.con, ctx.cycle_id, path)) or load_file(load_ctx, path)
+            ctx.log.event(
+                "file",
+                submitter=outcome.submitter,
+                file=outcome.file_name,
+                layout=outcome.layout,
+                status=outcome.status,
+                records=outcome.records,
+                accepted=outcome.accepted,
+                rejected=outcome.rejected,
+                codes=outcome.codes,
+            )
+            result.add(outcome)
+        ctx.report("file", len(claimed), len(claimed), "files loaded")
     return result

@@ -97,6 +97,17 @@ NAME_IND = """CASE
          AND left(n.last_name, 4) = left(p.additional_last_name_2, 4) THEN '3' END"""
 
 
+# Whom a match is about: the FCR's persons, and the people of this cycle's locate-only requests who are not on
+# the FCR (a locate request is always answered, DESIGN §8: with NDNH data or H01).
+PEOPLE_COLUMNS = """state, case_id, member_id, first_name, last_name, additional_first_name_1, additional_last_name_1,
+    additional_first_name_2, additional_last_name_2"""
+PEOPLE = f"""SELECT {PEOPLE_COLUMNS}, validity_code, evidence FROM fcr_persons
+    UNION ALL SELECT {", ".join("i." + c.strip() for c in PEOPLE_COLUMNS.split(","))}, l.validity_code, NULL
+    FROM locate_requests l JOIN fcr_person_input i ON i.file_id = l.file_id AND i.line_no = l.line_no
+    WHERE l.cycle_id = ? AND NOT EXISTS (SELECT 1 FROM fcr_persons f WHERE f.state = l.state
+          AND f.case_id = l.case_id AND f.member_id = l.member_id)"""
+
+
 def _record_matches(con: duckdb.DuckDBPyConnection, cycle: str) -> None:
     con.execute(
         f"""INSERT INTO matches
@@ -108,8 +119,8 @@ def _record_matches(con: duckdb.DuckDBPyConnection, cycle: str) -> None:
                         'fcr_validity', p.validity_code, 'fcr_evidence', p.evidence, 'name_indicator', {NAME_IND},
                         'ndnh_file_id', n.file_id, 'ndnh_line', n.line_no, 'probability', 1.0)
         FROM cand c JOIN ndnh n ON n.ndnh_id = c.ndnh_id LEFT JOIN ndnh_vres vr ON vr.key = n.ndnh_id
-        JOIN fcr_persons p ON p.state = c.state AND p.case_id = c.case_id AND p.member_id = c.member_id""",
-        [cycle],
+        JOIN ({PEOPLE}) p ON p.state = c.state AND p.case_id = c.case_id AND p.member_id = c.member_id""",
+        [cycle, cycle],
     )
     # locate requests that found nothing new: H01
     con.execute(

@@ -1,33 +1,34 @@
 """NDNH record verification (DESIGN §8, NDNH practice): W-4 / QW / UI SSNs against the SSA master.
 
-A record is *verified* (V) when one of these holds, tried in order on what is still unverified:
+A record is *verified* (V) when one of these holds, tried in order on what is still unverified. Every rule that
+compares names uses `matchers.evidence` (the same relations as SSN verification): a clearly different first
+name never verifies on the SSN and surname alone, whatever the reference (an SSN is shared in households).
 
-1. `exact_ssn` — its SSN (or another SSN SSA issued to the same person) is on the master and the name
-   agrees with tolerance (nickname, Jaro-Winkler >= 0.9, initial, swapped first/last, surname part) with a
-   DOB that does not disagree (QW / UI carry none); or first name + surname Jaro-Winkler >= 0.8; or the
-   DOB agrees with first or last name (`matchers.verify.exact_ok`); or the surname alone / first initial +
-   first four letters of the surname agree (SSA's probable name match).
+1. `exact_ssn` — its SSN (or another SSN SSA issued to the same person) is on the master and
+   `matchers.evidence.exact_ok` accepts the pair: the name agrees with tolerance (nickname, Jaro-Winkler >= 0.9,
+   initial, swapped first/last, surname part, a surname typo); or the whole first name agrees and the surname is
+   blank or changed; or a first-name typo or a blank first name with the surname and middle initial agreeing;
+   or the DOB agrees with the first name; the DOB (QW / UI carry none) never disagreeing.
 2. `registered_name` — second reference: the SSN is the verified SSN of FCR persons and the record's
    name agrees (same tolerance, DOB not disagreeing) with a name a state registered for that person:
    the FCR name or its additional names (birth / married surnames). SSA confirmed the SSN belongs to the
    person the state registered under those names.
 3. `correction` — W-4 and UI only (NDNH does not correct QW SSNs against the master): one wrong digit or
-   two adjacent digits transposed, when the name agrees and a known DOB agrees within tolerance with exactly one
-   master person (several candidates: not corrected, never a guess). UI records carry no DOB, so in
-   practice only W-4s are corrected.
+   two adjacent digits transposed, when the name agrees and a known DOB agrees within tolerance, or, with no
+   DOB, the full name agrees strongly (`matchers.evidence.correction_ok`), with exactly one master person
+   (several candidates: not corrected, never a guess).
 4. `name_dob_search` — W-4 / UI with a DOB whose SSN still fails: identification by name + DOB
-   (`matchers.verify` search: surname NYSIIS or swapped names, DOB exact / swapped / ±1 year), only when
-   exactly one master person fits.
+   (`matchers.verify` search and its tiers), only when exactly one master person fits the strongest tier reached.
 5. `confirmed_name` — third reference, NDNH's own: the same SSN with exactly the same (normalised) first
    and last name as another record of the cycle that SSA verified with an exact DOB (a W-4 under a
-   married surname SSA has not recorded yet verifies by SSN + DOB + first name; the person's QW records
-   under that name then verify too).
+   married surname SSA has not recorded yet verifies by SSN + DOB + first initial; the person's QW records
+   under that same name, which rule 1 finds too weak without a DOB, then verify too).
 6. `employer_name` — fourth reference, the employer's: the record's own SSN is the verified SSN of another
    record of the same employer (FEIN; this cycle's records verified by rules 1-5, or a verified record of
    an earlier cycle within 12 months) and the name agrees with that record's name (same tolerance) or the
    first name is the same (a surname change that SSA, the state and the other record each know differently).
-7. `employer_correction:<edit>` — a QW or a W-4 without DOB cannot be corrected against the master (rule 3),
-   but the employer's other records are evidence: the SSN is one wrong digit or two adjacent digits
+7. `employer_correction:<edit>` — a QW cannot be corrected against the master (rule 3), nor can a W-4 whose
+   name is not strong enough there, but the employer's other records are evidence: the SSN is one wrong digit or two adjacent digits
    transposed away from the verified SSN of a record of the same employer (as in rule 6) whose name agrees
    (same tolerance), and exactly one such SSN exists (several: not corrected, never a guess).
 
@@ -42,16 +43,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from matchers.evidence import agreement, correction_ok, exact_ok
 from matchers.persons import prepare_persons
 from matchers.ssn import clean_ssn_expr, ssn_variants
-from matchers.verify import (
-    _search,
-    _with_master,
-    _with_person,
-    agreement,
-    exact_ok,
-    prepare_input,
-)
+from matchers.verify import _search, _with_master, _with_person, prepare_input
 
 CHUNK = 500_000
 VARIANT_CHUNK = 25_000  # records whose 89 SSN variants are joined at once (rule 7)
@@ -99,11 +94,6 @@ def registered_reference(fcr: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]
     return R, R.select("m", clean_ssn_expr("ssn").alias("ssn_key")).drop_nulls()
 
 
-def _accept(frame: pl.DataFrame, probable: bool) -> pl.Expr:
-    ok = exact_ok(frame)
-    return ok | pl.col("name_probable") if probable else ok
-
-
 def _verify_chunk(
     recs: pl.DataFrame, M: pl.DataFrame, keys: pl.DataFrame, reg: tuple[pl.DataFrame, pl.DataFrame] | None
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -117,9 +107,9 @@ def _verify_chunk(
             M,
         )
     )
-    confirmed = exact.filter(_accept(exact, False) & (pl.col("dob_level") == "E")).select("ssn_key", "fn_key", "ln_key")
+    confirmed = exact.filter(exact_ok() & (pl.col("dob_level") == "E")).select("ssn_key", "fn_key", "ln_key")
     got = (
-        exact.filter(_accept(exact, True))
+        exact.filter(exact_ok())
         .sort("p", "m")
         .group_by("p", maintain_order=True)
         .agg(pl.col("ssn_key").first())
@@ -132,7 +122,7 @@ def _verify_chunk(
         cand = rest.select("p", pl.col("ssn_digits").alias("ssn_key")).drop_nulls().join(rkeys, on="ssn_key")
         cand = agreement(_with_master(_with_person(cand, P), R))
         got = (
-            cand.filter(_accept(cand, False))
+            cand.filter(exact_ok())
             .sort("p", "m")
             .group_by("p", maintain_order=True)
             .agg(pl.col("ssn_key").first())
@@ -140,11 +130,11 @@ def _verify_chunk(
         )
         found.append(got)
         rest = rest.join(got.select("p"), on="p", how="anti")
-    fixable = rest.filter(pl.col("source").is_in(CORRECTABLE) & pl.col("dob_date").is_not_null())
+    fixable = rest.filter(pl.col("source").is_in(CORRECTABLE))
     if fixable.height:
         var = ssn_variants(fixable, "p", "ssn_digits").rename({"variant": "ssn_key"}).join(keys, on="ssn_key")
         var = agreement(_with_master(_with_person(var, P), M))
-        var = var.filter(pl.col("name_ok") & pl.col("dob_level").is_in(["E", "T"]))
+        var = var.filter(correction_ok())
         one = (
             var.sort("p", "m")
             .group_by("p", maintain_order=True)
@@ -152,7 +142,7 @@ def _verify_chunk(
         )
         got = one.filter(pl.col("_n") == 1).select("p", "ssn_key", ("correction:" + pl.col("edit")).alias("rule"))
         found.append(got)
-        fixable = fixable.join(got.select("p"), on="p", how="anti")
+        fixable = fixable.join(got.select("p"), on="p", how="anti").filter(pl.col("dob_date").is_not_null())
     if fixable.height:  # identification by name + DOB when the SSN fails (unique person only)
         got = _search(fixable, M, None).filter(pl.col("code") == "P")
         found.append(got.select("p", pl.col("chosen").alias("ssn_key"), pl.lit("name_dob_search").alias("rule")))

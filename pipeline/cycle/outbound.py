@@ -67,15 +67,25 @@ def _fn(con, cycle: str, state: str) -> pl.DataFrame:
     masked = ", ".join(f"CASE WHEN m.data_withheld = 'Y' THEN NULL ELSE n.{c} END AS {c}" for c in hidden)
     return frame(
         con,
-        f"""SELECT m.match_type, m.state, m.source AS agency_code, m.name_indicator,
+        f"""WITH people AS (
+            SELECT state, case_id, member_id, first_name, middle_name, last_name, verified_ssn, participant_type
+            FROM fcr_persons WHERE state = $2
+            UNION ALL  -- locate-only requests for members not on the FCR are answered too
+            SELECT l.state, l.case_id, l.member_id, i.first_name, i.middle_name, i.last_name, l.verified_ssn,
+                   l.participant_type
+            FROM locate_requests l JOIN fcr_person_input i ON i.file_id = l.file_id AND i.line_no = l.line_no
+            WHERE l.cycle_id = $1 AND l.state = $2 AND NOT EXISTS (SELECT 1 FROM fcr_persons f
+                  WHERE f.state = l.state AND f.case_id = l.case_id AND f.member_id = l.member_id)
+            QUALIFY row_number() OVER (PARTITION BY l.state, l.case_id, l.member_id ORDER BY l.file_id, l.line_no) = 1)
+        SELECT m.match_type, m.state, m.source AS agency_code, m.name_indicator,
             coalesce(n.first_name, p.first_name) AS first_name, coalesce(n.middle_name, p.middle_name) AS middle_name,
             coalesce(n.last_name, p.last_name) AS last_name, coalesce(n.verified_ssn, p.verified_ssn) AS ssn,
             m.case_id, m.member_id, p.participant_type, m.cycle_id, m.data_withheld, n.hire_date,
             n.reporting_period, n.wage_amount, n.benefit_amount, {masked},
             CASE WHEN m.data_withheld = 'Y' THEN NULL ELSE n.state END AS address_state, n.dob
         FROM matches m LEFT JOIN ndnh n ON n.ndnh_id = m.ndnh_id
-        JOIN fcr_persons p ON p.state = m.state AND p.case_id = m.case_id AND p.member_id = m.member_id
-        WHERE m.cycle_id = ? AND m.state = ?
+        JOIN people p ON p.state = m.state AND p.case_id = m.case_id AND p.member_id = m.member_id
+        WHERE m.cycle_id = $1 AND m.state = $2
         ORDER BY m.case_id, m.member_id, m.match_type, m.source, m.fact_key""",
         [cycle, state],
     )

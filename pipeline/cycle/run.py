@@ -1,7 +1,7 @@
 """One nightly cycle: the stages in order (STAGES), under a lock, restartable.
 
 claim → load (validate + store) → FCR (verify, acks) → NDNH (verify, match) → outbound → enforcement →
-portal → disclosure log → archive → reports. Each stage is a function of the cycle's context that returns a
+portal → disclosure log → archive → reports → done (the cycle is marked done, the snapshot published). Each stage is a function of the cycle's context that returns a
 small result; the log and the summary show each with its seconds.
 
 Restartable: the cycle row is created before anything is claimed; each stage commits its output with
@@ -12,11 +12,9 @@ rewritten from the store, so they come out byte-identical. A lock file keeps two
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline import store
-from pipeline.cycle import inbound
+from pipeline.cycle import dropzone, inbound
 from pipeline.cycle.archive import archive_cycle
 from pipeline.cycle.context import CycleContext, CycleLog, StageRun, result_dict
 from pipeline.cycle.disclose import log_cycle_disclosures
@@ -35,6 +33,7 @@ from pipeline.cycle.ndnh import NdnhResult, run_ndnh
 from pipeline.cycle.outbound import write_outbound
 from pipeline.enforcement.run import run_enforcement
 from pipeline.portal.run import run_portal
+from pipeline.safeguards.faults import checkpoint
 from pipeline.safeguards.masking import scrub_text
 from reports.build import ReportResult, build_reports
 
@@ -42,8 +41,8 @@ POLL_SECONDS = float(os.environ.get("FPLS_POLL_SECONDS", "1.0"))
 HOME_DIRS = ("inbound", "work", "archive", "quarantine", "outbound", "reports", "logs")
 
 
-class CycleBusy(RuntimeError):
-    """Another cycle holds the lock."""
+CycleBusy = store.StoreBusy  # another cycle (or a key rotation) holds the lock, or a reader holds the store
+BUSY_WAIT_SECONDS = float(os.environ.get("FPLS_BUSY_WAIT", "5"))  # how long a run waits for readers to let go
 
 
 @dataclass
@@ -70,12 +69,36 @@ def _ndnh(ctx: CycleContext) -> NdnhResult | None:
 
 
 def _reports(ctx: CycleContext) -> ReportResult | None:
-    """Reports come last and never fail a cycle whose data is already durable: `fpls report` rebuilds them."""
+    """Reports are built into a temp folder and swapped in whole, before the cycle is marked done: a kill or a
+    full disk here leaves the cycle unfinished, and the rerun rebuilds them (never a cycle marked done with
+    part of its reports). A failure that is not I/O (a report's bug) is logged and does not hold the
+    cycle's data back: `fpls report` rebuilds them."""
     try:
         return build_reports(ctx.con, ctx.home, ctx.cycle_id)
-    except Exception as exc:  # noqa: BLE001 - logged (masked); the cycle itself succeeded
+    except OSError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - logged (masked); the cycle's data is durable
         ctx.log.event("reports_failed", error=scrub_text(f"{type(exc).__name__}: {exc}"))
         return None
+
+
+@dataclass
+class DoneResult:
+    snapshot: bool = False
+
+
+def _done(ctx: CycleContext) -> DoneResult:
+    """Mark the cycle done, then publish the store's read-only snapshot for operators' queries during the
+    next cycle (a failed copy keeps the previous snapshot, which says which cycle it holds)."""
+    with store.transaction(ctx.con):
+        ctx.con.execute("UPDATE cycles SET status = 'done' WHERE cycle_id = ?", [ctx.cycle_id])
+    checkpoint("done")
+    try:
+        store.publish_snapshot(ctx.con, ctx.home, store.DB_NAME)
+    except OSError as exc:
+        ctx.log.event("snapshot_failed", error=scrub_text(f"{type(exc).__name__}: {exc}"))
+        return DoneResult(False)
+    return DoneResult(True)
 
 
 STAGES: tuple[tuple[str, Callable[[CycleContext], object]], ...] = (
@@ -89,28 +112,30 @@ STAGES: tuple[tuple[str, Callable[[CycleContext], object]], ...] = (
     ("disclosure", lambda ctx: log_cycle_disclosures(ctx.con, ctx.home, ctx.cycle_id)),
     ("archive", archive_cycle),
     ("reports", _reports),
+    ("done", _done),
 )
 
 
-@contextmanager
-def cycle_lock(home: Path):
-    home.mkdir(parents=True, exist_ok=True)
-    fd = os.open(home / "fpls.lock", os.O_RDWR | os.O_CREAT, 0o640)
-    try:
+cycle_lock = store.home_lock
+
+
+def _connect_writer(home: Path):
+    """The store read-write; an operator's query may hold it for a moment, so wait a little, then busy."""
+    deadline = time.monotonic() + BUSY_WAIT_SECONDS
+    while True:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise CycleBusy(f"another cycle holds {home / 'fpls.lock'}") from exc
-        yield
-    finally:
-        os.close(fd)
+            return store.connect(home)
+        except store.StoreBusy:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
 
 
 def _open_cycle(con: duckdb.DuckDBPyConnection, home: Path, as_of: date | None) -> tuple[str, date, bool] | None:
     row = con.execute("SELECT cycle_id, as_of FROM cycles WHERE status <> 'done' ORDER BY cycle_id LIMIT 1").fetchone()
     if row:
         return row[0], row[1], True
-    if not inbound.ready_files(home / "inbound", POLL_SECONDS):
+    if not inbound.claimable(home, POLL_SECONDS):
         return None
     as_of = as_of or date.today()
     seq = con.execute("SELECT count(*) + 1 FROM cycles WHERE as_of = ?", [as_of]).fetchone()[0]
@@ -124,22 +149,23 @@ def _open_cycle(con: duckdb.DuckDBPyConnection, home: Path, as_of: date | None) 
     return cycle_id, as_of, False
 
 
-def _open_cycle(con: duckdb.DuckDBPyConnection, home: Path, as_of: date | None) -> tuple[str, date, bool] | None:
-    row = con.execute("SELECT cycle_id, as_of FROM cycles WHERE status <> 'done' ORDER BY cycle_id LIMIT 1").fetchone()
-    if row:
-        return row[0], row[1], True
-    if not inbound.ready_files(home / "inbound", POLL_SECONDS):
-        return None
-    as_of = as_of or date.today()
-    seq = con.execute("SELECT count(*) + 1 FROM cycles WHERE as_of = ?", [as_of]).fetchone()[0]
-    cycle_id = f"{as_of:%Y%m%d}-{seq:02d}"
-    partners = inbound.load_partners(home)
-    with store.transaction(con):
-        con.execute("INSERT INTO cycles VALUES (?, ?, ?, 'running')", [cycle_id, as_of, seq])
-        con.execute("DELETE FROM partners")
-        for p in sorted(partners.values(), key=lambda p: p.id):
-            con.execute("INSERT INTO partners VALUES (?, ?, ?)", [p.id, p.kind, list(p.file_types)])
-    return cycle_id, as_of, False
+def give_back_lost_claims(con: duckdb.DuckDBPyConnection, home: Path) -> list[str]:
+    """Files in work/ that no unfinished cycle of the store owns (the store was restored from a backup taken
+    before they were claimed, or their cycle never reached the store) go back to inbound/ with a `.done`
+    marker, so the next cycle takes them; nothing stays in work/ forever."""
+    work = home / "work"
+    if not work.is_dir():
+        return []
+    status = dict(con.execute("SELECT cycle_id, status FROM cycles").fetchall())
+    moved = []
+    for folder in sorted(p for p in work.iterdir() if p.is_dir() and not p.is_symlink()):
+        if status.get(folder.name, "done") != "done":
+            continue  # the unfinished cycle resumes with them
+        known = set(
+            con.execute("SELECT submitter, file_name FROM file_ledger WHERE cycle_id = ?", [folder.name]).fetchall()
+        )
+        moved += dropzone.give_back(folder, home / "inbound", known)
+    return moved
 
 
 def partner_table(con, cycle_id: str) -> list[dict]:
@@ -191,22 +217,28 @@ def ensure_home(home: Path) -> None:
         (home / d).mkdir(parents=True, exist_ok=True)
 
 
-def run_cycle(home: Path, as_of: date | None = None) -> CycleSummary | None:
-    """Run (or resume) one cycle. None when nothing is ready and no cycle is unfinished."""
+def run_cycle(home: Path, as_of: date | None = None, progress=None) -> CycleSummary | None:
+    """Run (or resume) one cycle. None when nothing is ready and no cycle is unfinished. `progress(kind, done,
+    total, label)` hears of each stage and each file loaded (the CLI's terminal display)."""
     home = Path(home)
     ensure_home(home)
     with cycle_lock(home):
-        con = store.connect(home)
+        con = _connect_writer(home)
         try:
+            given_back = give_back_lost_claims(con, home)
             opened = _open_cycle(con, home, as_of)
             if opened is None:
                 return None
             cycle_id, as_of, resumed = opened
-            ctx = CycleContext(con, home, cycle_id, as_of, CycleLog(home, cycle_id), POLL_SECONDS)
+            ctx = CycleContext(con, home, cycle_id, as_of, CycleLog(home, cycle_id), POLL_SECONDS, progress=progress)
             ctx.log.event("cycle_start", cycle=cycle_id, as_of=as_of, resumed=resumed)
+            if given_back:
+                ctx.log.event("given_back_to_inbound", files=given_back)
             started, results, runs = time.monotonic(), {}, {}
-            for name, stage in STAGES:
+            for i, (name, stage) in enumerate(STAGES):
+                ctx.report("stage", i, len(STAGES), name)
                 results[name], runs[name] = ctx.timed(name, stage)
+            ctx.report("stage", len(STAGES), len(STAGES), "done")
             summary = _summary(ctx, resumed, results, runs)
             ctx.log.event("cycle_done", seconds=round(time.monotonic() - started, 2), partners=summary.partners)
             return summary
@@ -214,10 +246,16 @@ def run_cycle(home: Path, as_of: date | None = None) -> CycleSummary | None:
             con.close()
 
 
-def watch(home: Path, as_of: date | None, interval: float, on_cycle) -> None:
-    """Keep polling inbound/ and run a cycle whenever files are ready (Ctrl-C stops)."""
+def watch(home: Path, as_of: date | None, interval: float, on_cycle, on_busy=None) -> None:
+    """Keep polling inbound/ and run a cycle whenever files are ready (Ctrl-C stops). A busy store (an
+    operator's query or report holds it, a key rotation runs) is no reason to stop: try again next poll."""
     while True:
-        summary = run_cycle(home, as_of)
+        try:
+            summary = run_cycle(home, as_of)
+        except CycleBusy as exc:
+            summary = None
+            if on_busy is not None:
+                on_busy(exc)
         if summary is not None:
             on_cycle(summary)
         time.sleep(interval)

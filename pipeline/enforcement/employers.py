@@ -10,7 +10,8 @@ is the registered IWO address, else the registered address, else the latest NDNH
 
 Definitions (fpls; the federal rule is "within 20 days of the date of hire", 42 USC 653a(b)(1)(A)):
 - a W-4 is LATE when the day NDNH received it (the cycle date that loaded it) is more than 20 days after
-  the date of hire; the report counts W-4s received in the month;
+  the date of hire; the report counts W-4s received in the month, except those of the store's first cycle
+  with W-4s: that is the history load (months of past hires at once), not a report of new hires;
 - an employer is NON_REPORTING for the month when it filed quarterly wage (QW) records in the store but has
   never sent a W-4; `qw_employees_without_w4` counts its QW employees (verified SSN) for whom it never sent
   a W-4 (hires it may not have reported);
@@ -88,7 +89,8 @@ def late_report(con: duckdb.DuckDBPyConnection, month: str) -> pl.DataFrame:
         f"""
         WITH w4 AS (SELECT employer_fein, date_diff('day', hire_date, received) AS days FROM ndnh
                     WHERE source = 'H99' AND received >= $1 AND received < $2 AND employer_fein IS NOT NULL
-                      AND hire_date IS NOT NULL),
+                      AND hire_date IS NOT NULL
+                      AND cycle_id > (SELECT min(cycle_id) FROM ndnh WHERE source = 'H99')),
         w4m AS (SELECT employer_fein, count(*) AS w4_received, count(*) FILTER (WHERE days > {LATE_DAYS}) AS late_w4,
                        median(days) AS median_days_to_report, max(days) AS max_days_to_report
                 FROM w4 GROUP BY 1),

@@ -2,7 +2,8 @@
 
 Debt Inquiry: lump-sum notices from employers and insurers are matched to certified debtors (any active
 registry case; `pipeline.enforcement.debtor_match`) and sent as DI records to every state that certified the debtor,
-with the payer's contact, payment type, amount (cents) and payout date.
+with the payer's contact, payment type, amount (cents) and payout date; the payer's identity and contact are
+withheld (data_withheld Y) from a state other than one that flags the person FV.
 
 eTermination: a termination / never-employed notice matches a person when a verified NDNH W-4 from the
 same employer FEIN, received on or before the cycle date, carries the notice's SSN and the names agree
@@ -28,6 +29,10 @@ from pipeline.enforcement.debtor_match import match_to_debtors
 from pipeline.enforcement.eiwo_acks import iwo_termination_rows
 from pipeline.enforcement.insurance import record_decisions
 from pipeline.store import frame
+
+# Who is paying a lump sum is employer (or insurer) data: withheld from a state other than the one that flagged
+# the person FV (DESIGN §8), like the employer of an eTermination notice.
+DI_PAYER_COLUMNS = ("payer_type", "payer_id", "payer_name", "contact_name", "contact_phone")
 
 
 @dataclass
@@ -100,11 +105,13 @@ def run_notices(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date) -> Noti
 
 
 def notice_blocks(con: duckdb.DuckDBPyConnection, cycle: str, as_of, state: str) -> list[tuple[str, pl.DataFrame]]:
+    hide = "CASE WHEN m.data_withheld = 'Y' THEN NULL ELSE {} END"
+    payer = ", ".join(hide.format(f"i.{c}") + f" AS {c}" for c in DI_PAYER_COLUMNS)
     di = frame(
         con,
-        """SELECT m.state, m.ssn, d.last_name, d.first_name, i.payer_type, i.payer_id, i.payer_name,
-            i.contact_name, i.contact_phone, i.payment_type, i.amount, i.payout_date, m.rule, m.cycle_id,
-            m.line_no AS source_line, CASE WHEN o.case_id IS NOT NULL THEN 'Y' END AS iwo_open, o.case_id AS iwo_case_id
+        f"""SELECT m.state, m.ssn, d.last_name, d.first_name, {payer}, i.payment_type, i.amount, i.payout_date,
+            m.rule, m.cycle_id, m.line_no AS source_line, m.data_withheld,
+            CASE WHEN o.case_id IS NOT NULL THEN 'Y' END AS iwo_open, o.case_id AS iwo_case_id
         FROM enforcement_matches m JOIN debt_inquiries i ON i.file_id = m.file_id AND i.line_no = m.line_no
         LEFT JOIN eiwo_notices n ON n.kind = 'LUM' AND n.cycle_id = m.cycle_id AND n.state = m.state
              AND n.source_file_id = m.file_id AND n.source_line = m.line_no
@@ -115,7 +122,6 @@ def notice_blocks(con: duckdb.DuckDBPyConnection, cycle: str, as_of, state: str)
         WHERE m.cycle_id = ? AND m.source = 'debt_inquiry' AND m.state = ? ORDER BY m.ssn, m.file_id, m.line_no""",
         [cycle, state],
     )
-    hide = "CASE WHEN m.data_withheld = 'Y' THEN NULL ELSE {} END"
     et = frame(
         con,
         f"""SELECT m.state, m.ssn, p.last_name, p.first_name, m.case_id, m.member_id,

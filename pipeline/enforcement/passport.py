@@ -1,5 +1,7 @@
 """Passport denial: certify a debtor to the State Department when the state's arrears for the person
-exceed $2,500, release when they drop to $2,500 or less; operator emergency release (audited).
+exceed $2,500, release when they drop to $2,500 or less; operator emergency release (audited). A release
+because PAS exclusions took the counted arrears to $2,500 or less tells the State Department so ('PAS
+EXCLUSION') with the person's whole arrears, not "at or below $2,500".
 
 Arrears for (state, SSN) = sum of the whole-dollar arrearage of the state's active registry cases for the
 SSN, TANF and non-TANF together, not counting cases that carry the PAS exclusion (a case excluding passport
@@ -34,8 +36,10 @@ class PassportResult:
 
 
 def arrears_sql() -> str:
-    return f"""SELECT state, ssn, sum(arrearage) FILTER (WHERE NOT {has_code("exclusions", "PAS")}) AS arrears
-        FROM debtors WHERE status = 'active' GROUP BY state, ssn"""
+    """Per (state, SSN): the arrears that count for passport denial (cases without the PAS exclusion) and the
+    arrears of every active case (what the State Department is told when PAS exclusions cause a release)."""
+    return f"""SELECT state, ssn, sum(arrearage) FILTER (WHERE NOT {has_code("exclusions", "PAS")}) AS arrears,
+        sum(arrearage) AS total_arrears FROM debtors WHERE status = 'active' GROUP BY state, ssn"""
 
 
 def run_passport(con: duckdb.DuckDBPyConnection, cycle: str) -> PassportResult:
@@ -46,7 +50,8 @@ def run_passport(con: duckdb.DuckDBPyConnection, cycle: str) -> PassportResult:
         touched AS (SELECT DISTINCT submitting_state AS state, ssn FROM offset_results
                     WHERE cycle_id = ? AND status = 'accepted'),
         keys AS (SELECT state, ssn FROM a UNION SELECT state, ssn FROM passport_status)
-        SELECT k.state, k.ssn, coalesce(a.arrears, 0) AS arrears, s.status,
+        SELECT k.state, k.ssn, coalesce(a.arrears, 0) AS arrears, coalesce(a.total_arrears, 0) AS total_arrears,
+            coalesce(a.total_arrears, 0) > {THRESHOLD_DOLLARS} AS pas_release, s.status,
             CASE WHEN coalesce(a.arrears, 0) > {THRESHOLD_DOLLARS}
                       AND (s.status IS NULL OR s.status = 'released'
                            OR (s.status = 'emergency_released' AND t.ssn IS NOT NULL)) THEN 'certify'
@@ -58,8 +63,10 @@ def run_passport(con: duckdb.DuckDBPyConnection, cycle: str) -> PassportResult:
     seq = next_seq(con, "passport_actions")
     con.execute(
         f"""INSERT INTO passport_actions SELECT {seq} + row_number() OVER (ORDER BY state, ssn), ?, state, ssn,
-            action, arrears, CASE action WHEN 'certify' THEN 'ARREARS OVER {THRESHOLD_DOLLARS}'
-                ELSE 'ARREARS AT OR BELOW {THRESHOLD_DOLLARS}' END, 'cycle', NULL, NULL
+            action, CASE WHEN action = 'release' AND pas_release THEN total_arrears ELSE arrears END,
+            CASE WHEN action = 'certify' THEN 'ARREARS OVER {THRESHOLD_DOLLARS}'
+                 WHEN pas_release THEN 'PAS EXCLUSION' ELSE 'ARREARS AT OR BELOW {THRESHOLD_DOLLARS}' END,
+            'cycle', NULL, NULL
         FROM pp WHERE action IS NOT NULL""",
         [cycle],
     )
@@ -68,7 +75,8 @@ def run_passport(con: duckdb.DuckDBPyConnection, cycle: str) -> PassportResult:
         SELECT p.state, p.ssn, CASE p.action WHEN 'certify' THEN 'certified' ELSE 'released' END, p.arrears,
             CASE p.action WHEN 'certify' THEN ? ELSE s.certified_cycle END,
             CASE p.action WHEN 'release' THEN ? ELSE NULL END,
-            CASE p.action WHEN 'certify' THEN 'threshold' ELSE 'arrears_at_or_below_threshold' END
+            CASE WHEN p.action = 'certify' THEN 'threshold' WHEN p.pas_release THEN 'pas_exclusion'
+                 ELSE 'arrears_at_or_below_threshold' END
         FROM pp p LEFT JOIN passport_status s USING (state, ssn) WHERE p.action IS NOT NULL""",
         [cycle, cycle],
     )

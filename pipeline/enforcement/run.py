@@ -28,6 +28,8 @@ import duckdb
 import polars as pl
 
 from pipeline import store
+from pipeline.enforcement.asap import AsapResult, run_asap
+from pipeline.enforcement.asap_settings import StateSettings, load_settings
 from pipeline.enforcement.eiwo import EiwoResult
 from pipeline.enforcement.eiwo_load import EIWO_LAYOUTS, load_eiwo_records
 from pipeline.enforcement.eiwo_out import write_eiwo_outbound
@@ -81,6 +83,7 @@ class EnforcementResult:
     insurance: InsuranceResult | None = None
     notices: NoticesResult | None = None
     eiwo: EiwoResult | None = None
+    asap: AsapResult | None = None
     files: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -118,8 +121,11 @@ def load_enforcement_records(
     return stored
 
 
-def apply_enforcement(con: duckdb.DuckDBPyConnection, cycle_id: str, as_of: date) -> EnforcementResult:
-    """Every store change of the stage (the caller owns the transaction)."""
+def apply_enforcement(
+    con: duckdb.DuckDBPyConnection, cycle_id: str, as_of: date, settings: dict[str, StateSettings] | None = None
+) -> EnforcementResult:
+    """Every store change of the stage (the caller owns the transaction). The early-intervention program
+    (ASAP letters) runs last: it reads the addresses the insurance and MSFIDM matches just found."""
     result = EnforcementResult(cycle_id)
     result.offset = run_offset(con, cycle_id)
     result.passport = run_passport(con, cycle_id)
@@ -127,6 +133,7 @@ def apply_enforcement(con: duckdb.DuckDBPyConnection, cycle_id: str, as_of: date
     result.insurance = run_insurance(con, cycle_id)
     result.notices = run_notices(con, cycle_id, as_of)
     result.eiwo = run_eiwo(con, cycle_id, as_of)  # after the notices: it flags their lump sums, adds to eTermination
+    result.asap = run_asap(con, cycle_id, as_of, settings or {})
     return result
 
 
@@ -196,8 +203,9 @@ def run_enforcement(con: duckdb.DuckDBPyConnection, home: Path, cycle_id: str, a
     if store.stage_done(con, cycle_id, STAGE):
         result = EnforcementResult(cycle_id, resumed=True)
     else:
+        settings = load_settings(Path(home))
         with store.transaction(con):
-            result = apply_enforcement(con, cycle_id, as_of)
+            result = apply_enforcement(con, cycle_id, as_of, settings)
             store.mark_stage(con, cycle_id, STAGE)
     result.files = write_enforcement_outbound(con, Path(home), cycle_id, as_of)
     return result

@@ -23,6 +23,7 @@ import polars as pl
 from pipeline.evaluation.eiwo import eiwo_eval
 from pipeline.evaluation.enforcement import enforcement_eval
 from pipeline.evaluation.metrics import pair_metrics, prf
+from pipeline.evaluation.segments import ability_eval
 from pipeline.evaluation.truth import read_truth, with_person
 
 
@@ -109,4 +110,9 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth_path: Path) -> dict:
     except LookupError:  # the store holds no enforcement stage (yet): evaluate what the cycle did
         pass
     sources |= eiwo_eval(con, truth_path)
-    return {"cycle": cycle, "sources": sources}
+    out = {"cycle": cycle, "sources": sources}
+    try:  # segmentation (ability class, payment behaviour) against truth_ability.parquet beside the truth
+        out["segments"] = ability_eval(con, Path(truth_path).parent, cycle)
+    except LookupError:
+        pass
+    return out

@@ -7,9 +7,10 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.files.layouts import Layout, Record
-from pipeline.files.lines import LINE_NO, iter_line_batches
+from pipeline.files.lines import LINE_NO, first_overlong_line, iter_line_batches
 from pipeline.files.read import (
     detect_layout,
+    max_line_bytes,
     read_csv_text,
     record_type_expr,
     slice_fields,
@@ -21,8 +22,11 @@ RECORD_TYPE = "record_type"
 
 
 def _default_record(layout: Layout, record_id: str | None) -> Record:
+    """The record asked for, else the layout's person record (a data record with an SSN: a QW file's wage
+    records, not its employer records), else its first data record."""
     if record_id is None:
-        return (layout.by_role("data") or layout.records)[0]
+        data = layout.by_role("data") or layout.records
+        return next((r for r in data if any(f.pii for f in r.fields)), data[0])
     if record_id not in {r.id for r in layout.records}:
         raise LookupError(f"layout {layout.name} has no record '{record_id}'; it has {[r.id for r in layout.records]}")
     return layout.record(record_id)
@@ -34,6 +38,8 @@ def decode_file(path: Path, layout: Layout | None = None, record_id: str | None 
         raise LookupError(f"{path.name}: file type not recognised; pass --layout")
     record = _default_record(layout, record_id)
     if layout.format == "csv":
+        if first_overlong_line(path, max_line_bytes(layout)) is not None:
+            raise LookupError(f"{path.name}: a line is longer than layout {layout.name} allows; not decoded")
         text = read_csv_text(path)
         present = [f for f in record.fields if f.kept and f.column.lower() in text.columns]
         frame = text.select(
@@ -41,7 +47,8 @@ def decode_file(path: Path, layout: Layout | None = None, record_id: str | None 
         )
         return typed_columns(frame, record)  # lenient: a value that does not parse is null
     parts = [
-        slice_fields(batch.filter(record_type_expr(layout) == record.id), record) for batch in iter_line_batches(path)
+        slice_fields(batch.filter(record_type_expr(layout) == record.id), record)
+        for batch in iter_line_batches(path, max_line=max_line_bytes(layout))
     ]
     frame = (
         pl.concat(parts) if parts else slice_fields(pl.DataFrame(schema={LINE_NO: pl.Int64, "line": pl.Utf8}), record)

@@ -54,6 +54,7 @@ FIELD_KEYS = {
     "pii",
     "description",
     "prov",
+    "severity",
 }
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -81,6 +82,7 @@ class Field:
     pii: str = ""
     description: str = ""
     prov: str = "P"
+    severity: str = "error"  # warning: a blank (when required) or invalid value is kept as unknown, with a warning
 
     @property
     def end(self) -> int:
@@ -177,6 +179,8 @@ def _check_field(where: str, f: dict, csv: bool) -> list[str]:
         problems.append(f"{where}: type '{f.get('type')}' is not one of {sorted(FIELD_TYPES)}")
     if f.get("prov", "P") not in PROVENANCE:
         problems.append(f"{where}: prov '{f.get('prov')}' is not one of S D K P")
+    if f.get("severity", "error") not in ("error", "warning"):
+        problems.append(f"{where}: severity '{f.get('severity')}' is not error or warning")
     if f.get("type") == "amount" and f.get("unit") not in UNITS:
         problems.append(f"{where}: amount needs unit in {sorted(UNITS)}")
     if f.get("type") == "code" and not f.get("values"):
@@ -296,6 +300,7 @@ def _build_field(f: dict, csv: bool) -> Field:
         pii=str(f.get("pii", "")),
         description=str(f.get("description", "")),
         prov=str(f.get("prov", "P")),
+        severity=str(f.get("severity", "error")),
     )
 
 

@@ -1,5 +1,6 @@
 """Line-level checks of a fixed-width file: each line classified by record type and given its first
-line-level problem (blank, non-ASCII, after the trailer, unknown record, misplaced header, wrong length).
+line-level problem (blank, longer than the layout allows, non-ASCII, after the trailer, unknown record,
+misplaced header, wrong length).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import polars as pl
 from pipeline.files import errors
 from pipeline.files.layouts import Layout
 from pipeline.files.lines import LINE, LINE_NO
-from pipeline.files.read import record_type_expr
+from pipeline.files.read import max_line_bytes, record_type_expr
 
 RECORD_TYPE, LINE_CODE, CLEAN = "record_type", "line_code", "clean"
 
@@ -44,6 +45,8 @@ def line_codes(batch: pl.DataFrame, layout: Layout, state: FixedState) -> pl.Dat
     text_code = (
         pl.when(line.is_null() | (line.str.strip_chars() == ""))
         .then(pl.lit("BLANK_LINE"))
+        .when(line.str.len_bytes() > max_line_bytes(layout))
+        .then(pl.lit("LINE_TOO_LONG"))
         .when(line.str.len_bytes() != line.str.len_chars())
         .then(pl.lit("NON_ASCII"))
         .when(after)

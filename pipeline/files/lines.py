@@ -3,6 +3,10 @@
 polars' multi-threaded CSV scanner reads the lines in batches (memory is bounded by the batch, not the
 file). LF and CRLF both end a line; a lone CR does not. Bytes outside printable ASCII are decoded
 lossily (never a crash): validation rejects such a line as NON_ASCII.
+
+Memory is bounded for long lines too (DESIGN §10): given a layout's limit (`max_line`), a file holding a
+longer line is read by a bounded reader that keeps only the first `max_line + 1` bytes of such a line (the
+rest is skipped in chunks, never held), so validation rejects it as LINE_TOO_LONG.
 """
 
 from __future__ import annotations
@@ -78,10 +82,72 @@ def lines_from_bytes(data: bytes) -> pl.Series:
     return pl.read_csv(data, **_line_options(separator)).get_column(LINE)
 
 
-def iter_line_batches(path: Path, batch_rows: int = BATCH_ROWS, skip: int = 0) -> Iterator[pl.DataFrame]:
+CHUNK = 1 << 22
+
+
+def first_overlong_line(path: Path, max_line: int) -> int | None:
+    """The number of the first line longer than `max_line` bytes (its terminator aside), else None; one pass
+    in fixed-size chunks, so a file without any newline costs a chunk of memory, not its size."""
+    line_no, run = 1, 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            parts = chunk.split(b"\n")
+            for i, part in enumerate(parts):
+                run += len(part)
+                if run > max_line + 1:  # +1: a CR before the LF
+                    return line_no
+                if i < len(parts) - 1:
+                    line_no, run = line_no + 1, 0
+    return None
+
+
+def _bounded_lines(path: Path, max_line: int) -> Iterator[bytes]:
+    """Each line's bytes (terminator removed), a line longer than max_line cut to max_line + 1 bytes."""
+    keep, held, run = max_line + 1, bytearray(), 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            parts = chunk.split(b"\n")
+            for i, part in enumerate(parts):
+                if len(held) < keep:
+                    held += part[: keep - len(held)]
+                run += len(part)
+                if i < len(parts) - 1:
+                    yield bytes(held) if run > keep else bytes(held).removesuffix(b"\r")
+                    held, run = bytearray(), 0
+    if held:
+        yield bytes(held) if run > keep else bytes(held).removesuffix(b"\r")
+
+
+def _bounded_batches(path: Path, max_line: int, batch_rows: int, skip: int) -> Iterator[pl.DataFrame]:
+    texts: list[str | None] = []
+    start = skip + 1
+    for n, raw in enumerate(_bounded_lines(path, max_line), 1):
+        if n <= skip:
+            continue
+        texts.append(raw.decode("utf-8", "replace") or None)
+        if len(texts) == batch_rows:
+            yield _frame(start, texts)
+            start, texts = start + len(texts), []
+    if texts:
+        yield _frame(start, texts)
+
+
+def _frame(start: int, texts: list[str | None]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {LINE_NO: pl.Series(range(start, start + len(texts)), dtype=pl.Int64), LINE: pl.Series(texts, dtype=pl.Utf8)}
+    )
+
+
+def iter_line_batches(
+    path: Path, batch_rows: int = BATCH_ROWS, skip: int = 0, max_line: int | None = None
+) -> Iterator[pl.DataFrame]:
     """Yield frames of (line_no, line): 1-based physical line numbers; a blank line is null.
-    `skip` lines at the start are not yielded (numbering still counts them)."""
+    `skip` lines at the start are not yielded (numbering still counts them). With `max_line`, a line longer
+    than that is cut to max_line + 1 bytes instead of being held whole (see the module docstring)."""
     if path.stat().st_size == 0:
+        return
+    if max_line is not None and first_overlong_line(path, max_line) is not None:
+        yield from _bounded_batches(path, max_line, batch_rows, skip)
         return
     separator = _absent_byte(path)
     if separator is None:

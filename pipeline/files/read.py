@@ -27,6 +27,19 @@ from pipeline.files.lines import (
     iter_line_batches,
 )
 
+LINE_SLACK = 1024  # bytes a line may exceed its layout's record length before it is cut, not held (DESIGN §10)
+CSV_FIELD_BYTES = 256  # a CSV field without a declared length counts this much towards the line limit
+
+
+def max_line_bytes(layout: Layout) -> int:
+    """The longest line a file of this layout is read whole with: the record length (fixed width) or the sum
+    of the fields (CSV, each quoted, with separators), plus LINE_SLACK; a longer line is rejected as
+    LINE_TOO_LONG without ever being held in memory whole."""
+    if layout.format != "csv":
+        return layout.record_length + LINE_SLACK
+    fields = [f for r in layout.records for f in r.fields if f.kept]
+    return sum((f.length or CSV_FIELD_BYTES) + 3 for f in fields) + LINE_SLACK
+
 
 def scanner_built() -> bool:
     """The compiled scanner's C loop is an optional part of the install (no compiler: polars does it all);
@@ -54,7 +67,7 @@ def iter_fixed_batches(
             yield item.lines, item.scans
         else:
             return
-    for lines in iter_line_batches(path, batch_rows, skip=skip):
+    for lines in iter_line_batches(path, batch_rows, skip=skip, max_line=max_line_bytes(layout)):
         yield lines, None
 
 

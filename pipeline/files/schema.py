@@ -54,13 +54,19 @@ def field_rules(f: Field) -> list[tuple[str, Callable[[pl.Expr], pl.Expr]]]:
     return [(code, lambda c, b=build: c.is_null() | b(c)) for code, build in rules]
 
 
+def rejects_blank(f: Field) -> bool:
+    """A blank value rejects the record (a required field of severity error)."""
+    return f.required and f.severity == "error"
+
+
 def _any_of(rule: Rule) -> pl.Expr:
     return pl.any_horizontal([pl.col(n).is_not_null() for n in rule.any_of])
 
 
 @cache
-def record_schema(record: Record) -> pa.DataFrameSchema:
-    """The pandera schema of one record type; every check named by its error code."""
+def record_schema(record: Record, only: frozenset[str] | None = None) -> pa.DataFrameSchema:
+    """The pandera schema of one record type; every check named by its error code. `only`: the schema
+    reduced to these parts (field names, and rule codes as in `check_parts`), in the same order."""
 
     def check(code: str, build) -> pa.Check:
         return pa.Check(lambda data: data.lazyframe.select(build(pl.col(data.key))), name=code)
@@ -68,14 +74,37 @@ def record_schema(record: Record) -> pa.DataFrameSchema:
     columns = {
         f.name: pa.Column(
             pl.Utf8,
-            nullable=not f.required,
+            nullable=not rejects_blank(f),
             required=True,
             checks=[check(code, build) for code, build in field_rules(f)],
         )
         for f in record.fields
+        if only is None or f.name in only
     }
-    rules = [pa.Check(lambda data, r=r: data.lazyframe.select(_any_of(r)), name=r.code) for r in record.rules]
+    rules = [
+        pa.Check(lambda data, r=r: data.lazyframe.select(_any_of(r)), name=r.code)
+        for i, r in enumerate(record.rules)
+        if only is None or _rule_part(i) in only
+    ]
     return pa.DataFrameSchema(columns, checks=rules, name=record.id)
+
+
+def _rule_part(index: int) -> str:
+    return f"\x00rule{index}"  # never a field name
+
+
+@cache
+def check_parts(record: Record) -> tuple[tuple[str, pl.Expr], ...]:
+    """(part, expression true where a row passes that part) for each field with checks and each rule: the
+    checks of `record_schema` grouped by what pandera reports them on."""
+    parts = []
+    for f in record.fields:
+        col = pl.col(f.name)
+        exprs = [build(col) for _, build in field_rules(f)] + ([col.is_not_null()] if f.required else [])
+        if exprs:
+            parts.append((f.name, pl.all_horizontal(exprs)))
+    parts += [(_rule_part(i), _any_of(r)) for i, r in enumerate(record.rules)]
+    return tuple(parts)
 
 
 @cache
@@ -87,7 +116,7 @@ def row_is_valid(record: Record) -> pl.Expr:
     for f in record.fields:
         col = pl.col(f.name)
         parts += [build(col) for _, build in field_rules(f)]
-        if f.required:
+        if rejects_blank(f):
             parts.append(col.is_not_null())
     return pl.all_horizontal(parts) if parts else pl.lit(True)
 

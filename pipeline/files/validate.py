@@ -18,10 +18,11 @@ from pipeline.files import errors
 from pipeline.files.controls import ControlTally, describe
 from pipeline.files.layouts import Layout, Record
 from pipeline.files.line_checks import CLEAN, LINE_CODE, RECORD_TYPE, FixedState, line_codes, line_rejects
-from pipeline.files.lines import BATCH_ROWS, LINE_NO
+from pipeline.files.lines import BATCH_ROWS, LINE_NO, first_overlong_line
 from pipeline.files.read import (
     detect_layout,
     iter_fixed_batches,
+    max_line_bytes,
     read_csv_text,
     scanner_built,
     slice_fields,
@@ -41,7 +42,8 @@ class ValidationResult:
     rejected: int = 0
     rejects: pl.DataFrame = field(default_factory=errors.empty_rejects)
     file_errors: list[dict] = field(default_factory=list)
-    warnings: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)  # file-level warnings
+    record_warnings: pl.DataFrame = field(default_factory=errors.empty_rejects)  # kept records, a value unknown
     by_record_type: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
@@ -70,7 +72,10 @@ class ValidationResult:
             "rejected": self.rejected,
             "errors": [{k: r[k] for k in keep} for r in rows],
             "errors_truncated": self.rejects.height > max_errors,
-            "warnings": [{k: r[k] for k in keep} for r in self.warnings],
+            "warnings": [
+                {k: r[k] for k in keep} for r in self.warnings + self.record_warnings.head(max_errors).to_dicts()
+            ],
+            "warning_count": len(self.warnings) + self.record_warnings.height,
             "by_record_type": self.by_record_type,
         }
 
@@ -106,6 +111,7 @@ class _FixedRun:
     result: ValidationResult
     state: FixedState = field(default_factory=FixedState)
     rejects: list[pl.DataFrame] = field(default_factory=list)
+    warnings: list[pl.DataFrame] = field(default_factory=list)
     declared: dict[str, dict] = field(default_factory=dict)  # control record id → its values
 
     def __post_init__(self) -> None:
@@ -129,11 +135,12 @@ class _FixedRun:
         good = texts.filter(pl.col(LINE_CODE).is_null())
         for record in self.layout.records:
             part = good.filter(pl.col(RECORD_TYPE) == record.id) if good.height else good
-            accepted, rejects = (
+            accepted, rejects, warnings = (
                 validate_records(slice_fields(part, record, keep_filler=True), record, self.result.file)
                 if not part.is_empty()
-                else (None, errors.empty_rejects())
+                else (None, errors.empty_rejects(), errors.empty_rejects())
             )
+            self.warnings.append(warnings)
             if record.id in scans:
                 accepted = _with_clean(accepted, scans[record.id].accepted, lines)
             if accepted is not None:
@@ -168,6 +175,8 @@ class _FixedRun:
         result.rejects = (
             pl.concat(self.rejects).sort("line", maintain_order=True) if self.rejects else errors.empty_rejects()
         )
+        if self.warnings:
+            result.record_warnings = pl.concat(self.warnings).sort("line", maintain_order=True)
         if self.state.header_ok is not False:
             self._check_trailer()
             self._check_controls()
@@ -223,6 +232,11 @@ def _validate_fixed(path: Path, layout: Layout, sink: Sink, batch_rows: int, com
 def _validate_csv(path: Path, layout: Layout, sink: Sink) -> ValidationResult:
     result = ValidationResult(path.name, layout.name)
     record = layout.by_role("data")[0]
+    overlong = first_overlong_line(path, max_line_bytes(layout))
+    if overlong is not None:  # never handed whole to the CSV reader: the file is refused
+        result.records = max(_count_lines(path) - 1, 0)
+        result.reject_file(_file_error(result, "LINE_TOO_LONG", line=overlong))
+        return result
     text = read_csv_text(path)
     result.records = text.height
     columns = {f.column.lower(): f.name for f in record.fields if f.kept}
@@ -234,7 +248,7 @@ def _validate_csv(path: Path, layout: Layout, sink: Sink) -> ValidationResult:
         result.reject_file(_file_error(result, "MISSING_COLUMN", detail=", ".join(missing)))
         return result
     frame = text.select(pl.col(LINE_NO), *[stripped(pl.col(c), leading=True).alias(n) for c, n in columns.items()])
-    accepted, result.rejects = validate_records(frame, record, result.file)
+    accepted, result.rejects, result.record_warnings = validate_records(frame, record, result.file)
     result.accepted, result.rejected = accepted.height, text.height - accepted.height
     result.by_record_type[record.id] = {"read": text.height, "accepted": accepted.height}
     if accepted.height:

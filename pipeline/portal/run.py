@@ -27,7 +27,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipeline.files.read import detect_layout, read_csv_text
+from pipeline.files.lines import first_overlong_line
+from pipeline.files.read import detect_layout, max_line_bytes, read_csv_text
 from pipeline.portal import dra, ede, irg, submissions
 from pipeline.portal.common import PortalContext, write_receipts
 from pipeline.store import insert_frame, transaction
@@ -103,6 +104,8 @@ def _named(folder_name: str, listing: tuple[tuple[str, int], ...]) -> frozenset[
         if layout is None or layout.name not in ATTACHING:
             continue
         column = next(f.column.lower() for f in layout.records[0].fields if f.name == ATTACHING[layout.name])
+        if first_overlong_line(path, max_line_bytes(layout)) is not None:
+            continue  # never read whole: the form itself is refused as LINE_TOO_LONG
         text = read_csv_text(path)
         if column in text.columns:
             names |= {str(v).strip().upper() for v in text[column].drop_nulls() if str(v).strip()}
@@ -126,7 +129,9 @@ def load_attachment(con: duckdb.DuckDBPyConnection, cycle_id: str, path: Path) -
         file_id = int(con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM file_ledger").fetchone()[0])
         out = AttachmentOutcome(file_id, path.parent.name, path.name, sha)
         con.execute(
-            "INSERT INTO file_ledger VALUES (?, ?, ?, ?, ?, ?, ?, 'loaded', 0, 0, 0, [], NULL, '{}', FALSE)",
+            """INSERT INTO file_ledger (file_id, cycle_id, submitter, file_name, sha256, bytes, layout, status, records,
+            accepted, rejected, reason_codes, duplicate_of, header_json, processed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'loaded', 0, 0, 0, [], NULL, '{}', FALSE)""",
             [file_id, cycle_id, out.submitter, out.file_name, sha, len(data), DOCUMENT_LAYOUT],
         )
         con.execute(

@@ -11,7 +11,10 @@ import re
 import polars as pl
 
 MASK_PREFIX = "***-**-"
-_NINE_DIGITS = re.compile(r"(?<!\d)(\d{3})-?(\d{2})-?(\d{4})(?!\d)")
+# Nine digits, alone or as ddd-dd-dddd; not a partner id's FEIN or TIN (EMP-123456789, FI-…, INS-…), which
+# names an employer or institution, not a person.
+_NINE_DIGITS = re.compile(r"(?<!\d)(?<!EMP-)(?<!FI-)(?<!INS-)(\d{3})-?(\d{2})-?(\d{4})(?!\d)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def mask_ssn(value: object) -> str:
@@ -40,3 +43,9 @@ def mask_ssn_expr(column: str | pl.Expr) -> pl.Expr:
 def scrub_text(text: str) -> str:
     """Mask anything shaped like an SSN inside free text (exception messages, reasons)."""
     return _NINE_DIGITS.sub(lambda m: MASK_PREFIX + m.group(3), text)
+
+
+def printable(text: str) -> str:
+    """Control characters (a file name's ESC sequences, say) shown as \\xNN, never sent raw to a terminal;
+    newlines and tabs stay."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

@@ -5,10 +5,14 @@ The package exports the database API every stage uses (`from pipeline import sto
 May import `pipeline.safeguards`; knows nothing of files or exchanges.
 """
 
+from pipeline.store.access import StoreBusy, home_lock, lock_held, publish_snapshot, snapshot_path
 from pipeline.store.database import (
     DB_NAME,
     SCHEMA_VERSION,
+    Appender,
+    bulk_appends,
     connect,
+    connect_reader,
     dump_tables,
     frame,
     insert_frame,
@@ -21,9 +25,17 @@ from pipeline.store.database import (
 )
 
 __all__ = [
+    "StoreBusy",
+    "home_lock",
+    "lock_held",
+    "publish_snapshot",
+    "snapshot_path",
     "DB_NAME",
+    "Appender",
     "SCHEMA_VERSION",
+    "bulk_appends",
     "connect",
+    "connect_reader",
     "dump_tables",
     "frame",
     "insert_frame",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from reports.build import build_reports
@@ -14,3 +16,14 @@ def small(tmp_path_factory):
     result = build_reports(con, home, C2)
     yield home, con, result
     con.close()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's headless Chromium; `.ci/run` installs it. Absent: the test skips and says why (-rs)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (.ci/run installs it: apt-get install -y chromium)")
+    return CHROMIUM

@@ -9,6 +9,8 @@ import duckdb
 import polars as pl
 
 from pipeline import store
+from pipeline.enforcement.asap import run_asap
+from pipeline.enforcement.asap_settings import StateSettings, parse_settings
 
 C1, C2 = "20260105-01", "20260202-01"
 # SSNs that must never appear in full in any report file
@@ -46,8 +48,52 @@ def _persons() -> list[dict]:
         p("KS", "KSC4", "KSM4", "NP", s["ks_irregular"], "DREW", "IRREGULAR", C2),
         p("KS", "KSC3", "KSM5", "NP", None, "EVAN", "NOSSN", C2),
         p("MO", "MOC1", "MOM1", "NP", s["mo_none"], "FRED", "NOWAGE", C1),
-        p("MO", "MOC1", "MOM2", "CP", "333440003", "GINA", "NOWAGE", C1),
+        {**p("MO", "MOC1", "MOM2", "CP", FV_CP_SSN, "GINA", "NOWAGE", C1), "family_violence": "FV"},
         p("MO", "MOC2", "MOM3", "NP", s["ks_steady"], "ALAN", "STEADY", C1),  # same person as KSM1
+    ]
+
+
+ADDRESSES = {  # W-4 / UI addresses (NDNH), by SSN
+    "drew": {"address_line_1": "12 ELM ST", "city": "WICHITA", "state": "KS", "zip": "67202"},
+    "shared": {"address_line_1": "99 OAK AVE", "city": "SPRINGFIELD", "state": "MO", "zip": "65801"},
+}
+FV_CP_SSN = "333440003"  # GINA (MOM2) is flagged FV in MO and lives at the "shared" address
+
+
+def _addressed() -> list[dict]:
+    """A W-4 with DREW's address; a W-4 of ALAN at the address where the FV-protected GINA claims UI."""
+    base = {"cycle_id": C2, "received": date(2026, 1, 20)}
+    return [
+        {
+            **base,
+            "ndnh_id": 101,
+            "source": "H99",
+            "ssn": SSNS["ks_irregular"],
+            "verified_ssn": SSNS["ks_irregular"],
+            "hire_date": date(2026, 1, 12),
+            "employer_fein": "480000002",
+            **ADDRESSES["drew"],
+        },
+        {
+            **base,
+            "ndnh_id": 102,
+            "source": "H99",
+            "ssn": SSNS["ks_steady"],
+            "verified_ssn": SSNS["ks_steady"],
+            "hire_date": date(2026, 1, 5),
+            "employer_fein": "480000001",
+            **ADDRESSES["shared"],
+        },
+        {
+            **base,
+            "ndnh_id": 103,
+            "source": "H97",
+            "ssn": FV_CP_SSN,
+            "verified_ssn": FV_CP_SSN,
+            "reporting_period": "20254",
+            "benefit_amount": 90000,
+            **ADDRESSES["shared"],
+        },
     ]
 
 
@@ -73,7 +119,7 @@ def _ndnh() -> list[dict]:
                 "state": "KS",
             }
         )
-    return rows
+    return rows + _addressed()
 
 
 def _case_financial() -> list[dict]:
@@ -136,7 +182,50 @@ def _ledger() -> list[dict]:
     ]
 
 
-def build_small_store(home: Path) -> duckdb.DuckDBPyConnection:
+def settings(state: str, weekly: int = 5) -> StateSettings:
+    data = {
+        "state": state,
+        "agency": f"{state} Child Support Services",
+        "office": {
+            "name": "Early Intervention Unit",
+            "address_line_1": "100 MAIN ST",
+            "city": "CAPITAL",
+            "state": state,
+            "zip": "66000",
+        },
+        "toll_free": "1-888-555-01" + {"KS": "20", "MO": "29"}.get(state, "00"),
+        "hours": "Monday to Friday, 8 a.m. to 5 p.m.",
+        "asap": {"weekly_letters": weekly},
+    }
+    return parse_settings(data, Path(f"{state}.yaml"))
+
+
+def _payments_and_contacts() -> tuple[list[dict], list[dict]]:
+    pay = [
+        {
+            "cycle_id": C2,
+            "state": "MO",
+            "case_id": "MOC1",
+            "member_id": "MOM1",
+            "payment_date": date(2026, 1, 20),
+            "amount": 30000,
+            "payment_source": "IWO",
+        },
+    ]
+    contacts = [
+        {
+            "cycle_id": C2,
+            "state": "KS",
+            "case_id": "KSC1",
+            "member_id": "KSM1",
+            "contact_date": date(2026, 1, 28),
+            "outcome": "CALL",
+        },
+    ]
+    return pay, contacts
+
+
+def build_small_store(home: Path, asap: bool = True) -> duckdb.DuckDBPyConnection:
     home.mkdir(parents=True, exist_ok=True)
     con = store.connect(home)
     _insert(
@@ -203,4 +292,10 @@ def build_small_store(home: Path) -> duckdb.DuckDBPyConnection:
         ],
     )
     _insert(con, "case_financial", _case_financial())
+    pay, contacts = _payments_and_contacts()
+    _insert(con, "payments", pay)
+    _insert(con, "contact_outcomes", contacts)
+    if asap:  # the enforcement stage's early-intervention program, as the cycle runs it for C2
+        with store.transaction(con):
+            run_asap(con, C2, date(2026, 2, 2), {st: settings(st) for st in ("KS", "MO")})
     return con

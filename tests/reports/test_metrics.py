@@ -53,11 +53,16 @@ def test_asap_delinquent_letters_and_alerts(small):
     _, con, _ = small
     summary = metrics.run(con, "asap_summary", C2)
     ks = _row(summary, state="KS")
-    assert (ks["delinquent_cases"], ks["letters"], ks["passport_risk_ncps"], ks["payment_stop_alerts"]) == (3, 2, 1, 1)
+    # KSC4 owes $200 on a $300 order: only February's installment is unpaid (1 day), so it is not delinquent;
+    # KSC2 and KSC3 owe more than 2 months (first in, first out); DREW (KSM4) is delinquent through KSC2.
+    assert (ks["delinquent_cases"], ks["letters"], ks["passport_risk_ncps"], ks["payment_stop_alerts"]) == (2, 2, 1, 1)
     assert _row(summary, state="US")["letters"] == 3
     letters = metrics.run(con, "asap_letters", C2)
     drew = _row(letters, member_id="KSM4")
     assert drew["case_ids"] == "KSC2, KSC4" and drew["arrears"] == 4200.0 and drew["passport_risk"]
+    assert drew["mailing"] == "mailed" and drew["address_source"] == "W-4 new hire (NDNH)"
+    assert _row(letters, member_id="KSM5")["mailing"] == "no address, locate requested"
+    assert _row(letters, member_id="MOM3")["reason"] == "address withheld (family violence)"
     alerts = metrics.run(con, "payment_alerts", C2)
     assert alerts.get_column("member_id").to_list() == ["KSM1"]
     assert alerts.get_column("alert").to_list() == ["stopped since previous snapshot"]
@@ -66,19 +71,30 @@ def test_asap_delinquent_letters_and_alerts(small):
 def test_income_profiles_and_segmentation(small):
     _, con, _ = small
     prof = metrics.run(con, "income_profiles", C2)
-    classes = dict(zip(prof.get_column("member_id"), prof.get_column("stability_class")))
+    classes = dict(zip(prof.get_column("member_id"), prof.get_column("ability_class")))
     assert classes == {
         "KSM1": "steady",
         "KSM4": "irregular",
-        "KSM5": "no_earnings",
-        "MOM1": "no_earnings",
+        "KSM5": "none_found",
+        "MOM1": "none_found",
         "MOM3": "steady",
     }
     alan = _row(prof, member_id="KSM1")
     assert (alan["quarters_with_earnings"], alan["avg_quarter_wage"], alan["employers_last_year"]) == (3, 5000.0, 1)
+    assert (alan["q1_wages"], alan["q2_wages"], alan["q3_wages"], alan["q4_wages"]) == (5000, 5000, 5000, 0)
+    # documented income: $15,000 of wages in the 4-quarter window / 12 = $1,250 a month; the $300 order is 24 %
+    assert (alan["documented_monthly_income"], alan["order_share_pct"], alan["review_order"]) == (1250.0, 24.0, False)
+    drew = _row(prof, member_id="KSM4")  # $1,000 of wages in a year against $600 a month of orders
+    assert drew["review_order"] and drew["sources"] == "QW, W-4" and drew["last_seen"].isoformat() == "2026-01-12"
+    # behaviour: KS sent no payments file; MO did: FRED paid $300 of $1,800 due (one month of six)
+    assert _row(prof, member_id="KSM4")["behaviour"] == "no_payment_data"
+    assert _row(prof, member_id="MOM1")["behaviour"] == "irregular"
+    assert _row(prof, member_id="MOM3")["behaviour"] == "not_paying"
     seg = metrics.run(con, "segmentation", C2)
-    assert _row(seg, state="KS", stability_class="steady")["share_pct"] == 33.3
-    assert _row(seg, state="US", stability_class="no_earnings")["ncps"] == 2
+    assert _row(seg, state="KS", behaviour="no_payment_data", ability_class="steady")["share_pct"] == 33.3
+    assert _row(seg, state="US", behaviour="irregular", ability_class="none_found")["ncps"] == 1
+    summary = metrics.run(con, "segment_summary", C2)
+    assert _row(summary, state="US")["hands_on_pct"] == 60.0 and _row(summary, state="US")["orders_to_review"] == 3
 
 
 def test_ssn_columns_are_masked_by_the_metrics_layer(small):

@@ -26,7 +26,11 @@ SAMPLE = [
     "asap_worklist",
     "payment_alerts",
     "segmentation",
+    "segment_summary",
     "income_profiles",
+    "asap_letters",
+    "asap_program",
+    "asap_quarterly",
 ]
 
 

@@ -44,11 +44,11 @@ REGISTERED = pl.DataFrame(
 
 RECORDS = [  # key, source, ssn, first, last, dob, expected verified SSN
     (1, "H98", "123456789", "BILL", "SMITH", None, "123456789"),  # nickname, QW without DOB
-    (2, "H98", "234567891", "MARY", "WILSON", None, "234567891"),  # birth surname via registered names
+    (2, "H98", "234567891", "M", "WILSON", None, "234567891"),  # initial + birth surname via registered names
     (3, "H98", "123456798", "WILLIAM", "SMITH", None, None),  # QW: SSNs are never corrected
     (4, "H99", "123456798", "WILLIAM", "SMITH", date(1980, 5, 17), "123456789"),  # W-4: transposition corrected
     (5, "H99", "345678913", "JOHN", "BROWN", date(1975, 9, 30), "345678912"),  # W-4: one digit corrected
-    (6, "H99", "345678913", "JOHN", "BROWN", None, None),  # no DOB: no correction
+    (6, "H99", "345678913", "JOHN", "BROWN", None, "345678912"),  # no DOB: the full name picks one SSN an edit away
     (7, "H98", "456789123", "ANA", "LEW", None, "456789123"),  # one typo in a short surname
     (8, "H99", "123456789", "MARIA", "GARCIA", date(1991, 1, 1), None),  # someone else's SSN
     (9, "H99", "567891235", "PAT", "MILLER", date(1970, 1, 20), None),  # two correction candidates: no guess
@@ -115,16 +115,17 @@ def test_w4_identified_by_name_and_dob_when_the_ssn_fails():
 
 
 def test_confirmed_name_from_a_w4_verified_with_its_dob():
-    # SSA still has MARY JONES; her W-4 (DOB exact) and QW report TAYLOR: the W-4 confirms SSN + name
+    # SSA still has MARY JONES; her W-4 (DOB exact) and QW report M TAYLOR: the W-4 verifies by SSN + DOB + the
+    # initial and confirms SSN + name for the QW, which has no DOB and only the initial (not enough on its own)
     recs = pl.DataFrame(
         {
-            "key": [1, 2, 3],
-            "source": ["H99", "H98", "H98"],
-            "ssn": ["234567891"] * 3,
-            "first_name": ["MARY", "MARY", "MARY"],
-            "middle_name": [None] * 3,
-            "last_name": ["TAYLOR", "TAYLOR", "CARTER"],
-            "dob": [date(1985, 2, 3), None, None],
+            "key": [1, 2, 3, 4],
+            "source": ["H99", "H98", "H98", "H98"],
+            "ssn": ["234567891"] * 4,
+            "first_name": ["M", "M", "M", "MARY"],
+            "middle_name": [None] * 4,
+            "last_name": ["TAYLOR", "TAYLOR", "CARTER", "CARTER"],
+            "dob": [date(1985, 2, 3), None, None, None],
         }
     ).cast({"middle_name": pl.Utf8})
     res = verify_ndnh_records(recs, prepare_master(MASTER), None, chunk=1)
@@ -132,6 +133,7 @@ def test_confirmed_name_from_a_w4_verified_with_its_dob():
     assert rows[1]["rule"] == "exact_ssn"
     assert rows[2]["rule"] == "confirmed_name" and rows[2]["verified_ssn"] == "234567891"
     assert rows[3]["verification"] == "U"
+    assert rows[4]["rule"] == "exact_ssn"  # the SSN and the whole first name: a surname change SSA does not know
 
 
 def test_record_under_the_persons_other_ssn_meets_the_registered_one():
@@ -240,32 +242,24 @@ def test_employer_correction_never_guesses_between_two_references():
 
 
 def test_employer_name_same_ssn_and_first_name_after_a_surname_change():
-    # SSA has MARY JONES; the employer's W-4 (DOB exact) verifies under TAYLOR by DOB + first name; her QW under the
-    # birth surname WILSON (unknown to SSA and to any state) carries the same SSN and first name at that employer
+    # SSA has MARY JONES; the employer's W-4 (DOB exact) verifies under M TAYLOR by SSN + DOB + initial; her QW under
+    # the birth surname WILSON (unknown to SSA and to any state) carries the same SSN and initial at that employer
     recs = pl.concat(
         [
-            _qw([(1, "H99", "234567891", "MARY", "TAYLOR", "E1")]).with_columns(pl.lit(date(1985, 2, 3)).alias("dob")),
+            _qw([(1, "H99", "234567891", "M", "TAYLOR", "E1")]).with_columns(pl.lit(date(1985, 2, 3)).alias("dob")),
             _qw(
                 [
-                    (2, "H98", "234567891", "MARY", "WILSON", "E1"),  # same SSN + first name, same employer: verified
-                    (3, "H98", "234567891", "MARY", "WILSON", "E2"),  # another employer: unverified
-                    (4, "H98", "234567891", "ROSE", "WILSON", "E1"),
+                    (2, "H98", "234567891", "M", "WILSON", "E1"),  # same SSN + first name, same employer: verified
+                    (3, "H98", "234567891", "M", "WILSON", "E2"),  # employer E2: record 5 is its reference
+                    (4, "H98", "234567891", "ALICE", "WILSON", "E1"),  # first name and surname disagree: unverified
+                    (5, "H98", "234567891", "MARY", "WILSON", "E2"),  # SSN + whole first name: verified by SSA's record
                 ]
-            ),  # first name and surname disagree: unverified
+            ),
         ]
     )
     rows = _rows(recs)
     assert rows[1]["rule"] == "exact_ssn"
     assert (rows[2]["verified_ssn"], rows[2]["rule"]) == ("234567891", "employer_name")
-    assert rows[3]["verification"] == "U" and rows[4]["verification"] == "U"
-
-
-def test_employer_reference_from_an_earlier_cycle():
-    history = pl.DataFrame(
-        {"employer_fein": ["E1"], "verified_ssn": ["345678912"], "first_name": ["JOHN"], "last_name": ["BROWN"]}
-    )
-    recs = _qw([(1, "H98", "345678921", "JOHN", "BROWN", "E1"), (2, "H98", "345678921", "JOHN", "BROWN", "E2")])
-    rows = _rows(recs, history)
-    assert (rows[1]["verified_ssn"], rows[1]["rule"]) == ("345678912", "employer_correction:transposition")
-    assert rows[2]["verification"] == "U"
-    assert _rows(recs)[1]["verification"] == "U"  # without that history: nothing to correct from
+    assert rows[3]["rule"] == "employer_name"  # initial + surname of record 5, verified at the same employer
+    assert rows[4]["verification"] == "U"
+    assert rows[5]["rule"] == "exact_ssn"

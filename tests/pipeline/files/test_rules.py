@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
 from pipeline.files.layouts import load_all_layouts
@@ -17,12 +18,14 @@ from tests.support import (
 INBOUND = [lay for lay in load_all_layouts().values() if lay.direction == "inbound"]
 
 
-def _field_cases():
+def _field_cases(severity: str = "error"):
     for layout in INBOUND:
         for record in layout.by_role("data"):
             for f in record.kept_fields:
                 if layout.format == "fixed" and f.start == record.match_start:
                     continue  # the record identifier: a wrong one is UNKNOWN_RECORD (test_lines.py)
+                if f.severity != severity:
+                    continue
                 if f.required:
                     yield pytest.param(
                         layout, record, f.name, "", "REQUIRED", id=f"{layout.name}-{record.id}-{f.name}-required"
@@ -83,6 +86,29 @@ def test_each_field_rule_rejects_its_record(tmp_path, layout, record, field_name
     bad_line = 3 if layout.format == "csv" else bad_line
     assert set(result.rejects["line"]) == {bad_line}
     assert result.rejected == 1
+
+
+WARNING_CASES = list(_field_cases("warning"))
+
+
+def test_some_layout_field_is_a_warning():
+    assert any("ssa_master-MR-dob" in c.id for c in WARNING_CASES)  # DESIGN 8: a master DOB may be unknown
+
+
+@pytest.mark.parametrize("layout, record, field_name, value, code", WARNING_CASES)
+def test_each_warning_field_keeps_its_record_with_the_value_unknown(tmp_path, layout, record, field_name, value, code):
+    bad = valid_row(record) | {field_name: value}
+    path = _write(tmp_path, layout, record, [valid_row(record), bad, valid_row(record)])
+    kept = []
+    result = validate_file(path, layout, sink=lambda rid, frame: kept.append(frame) if rid == record.id else None)
+    assert result.rejected == 0 and result.accepted == result.records
+    assert result.record_warnings.select("field", "code").rows() == [(field_name, "UNKNOWN_VALUE")]
+    bad_line = 3 if layout.format == "csv" or layout.header else 2
+    assert result.record_warnings["line"].to_list() == [bad_line]
+    assert result.to_json()["warning_count"] == 1
+    rows = pl.concat(kept)
+    assert rows.filter(pl.col("line_no") == bad_line)[field_name].to_list() == [None]
+    assert rows.filter(pl.col("line_no") != bad_line)[field_name].null_count() == 0
 
 
 def _rule_cases():

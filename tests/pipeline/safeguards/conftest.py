@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline.cycle.conftest import fpls, run_home  # noqa: F401  (re-exported for the tests)
+from tests.pipeline.cycle.conftest import fpls, reference_home, run_home  # noqa: F401  (re-exported for the tests)
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "sample_files"

@@ -1,7 +1,9 @@
 """Fault campaign: kills across several cycles, a full disk, a damaged store, a premature .done marker.
 
 Expected every time: no record lost or duplicated, a clear error, and the next run recovers to exactly
-what an undisturbed sequence of cycles produces (store tables and every byte of the home's folders)."""
+what an undisturbed sequence of cycles produces (store tables and every byte of the home's folders).
+The store's side (rekey after a crash, reports, readers) is test_store_faults.py; hostile drop-zone entries
+test_drop_zone.py."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ CYCLES = ("2026-11-02", "2026-11-09")
 AREAS = ("outbound", "archive", "quarantine", "inbound")
 EXAMPLES = int(os.environ.get("FPLS_SOAK_EXAMPLES", "4"))  # `make soak` raises it
 KILL_POINTS = ["claim:1", "load:1", "load:3", "fcr:1", "ndnh:1", "outbound:1", "outbound:4", "archive:2"]
+KILL_POINTS += ["reports:1", "reports:40", "done:1"]  # the reports stage and the step that marks the cycle done
 
 
 def second_drop(home) -> None:
