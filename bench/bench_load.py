@@ -116,24 +116,6 @@ def _patch(targets: dict[str, tuple[str, bool]]) -> None:
                 setattr(module, attr, originals[id(value)][1])
 
 
-HASHING = {"seconds": 0.0, "cpu": 0.0}
-
-
-def _patch_hash(load) -> None:
-    """sha256 runs on a thread of its own (the next file's, while this one loads): timed apart."""
-    real = load.sha256_file
-
-    def sha256_file(path):
-        start, cpu = time.perf_counter(), time.thread_time()
-        try:
-            return real(path)
-        finally:
-            HASHING["seconds"] += time.perf_counter() - start
-            HASHING["cpu"] += time.thread_time() - cpu
-
-    load.sha256_file = sha256_file
-
-
 def _instrument() -> None:
     import pipeline.cycle.load as load
     import pipeline.files.controls as controls
@@ -150,11 +132,10 @@ def _instrument() -> None:
         "pipeline.files.validate._count_read": ("merge", False),
         "pipeline.files.read.read_csv_text": ("csv", False),
         "pipeline.store.database.insert_frame": ("insert", False),
-        "pipeline.cycle.load._attach_qw_employers": ("qw_update", False),
+        "pipeline.cycle.qw_employers.attach_qw_employers": ("qw_update", False),
         "pipeline.cycle.load._record_ledger": ("ledger", False),
     }
     _patch(targets)
-    _patch_hash(load)
     for cls, names in ((controls.ControlTally, ("add", "add_records")),):
         for name in names:
             setattr(cls, name, _timed(getattr(cls, name), "controls"))
@@ -258,7 +239,6 @@ def _child(home: Path) -> dict:
         "counts": {k: v for k, v in counts.items()},
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
         "load_average": os.getloadavg()[0],
-        "hashing": HASHING,
     }
 
 
@@ -327,12 +307,9 @@ def table(runs: list[dict]) -> list[str]:
         rows.append(f"| **{label}** | | | | " + " | ".join(f"{c:.2f}" for c in cells) + f" | **{total:.2f}** |")
     outside = med(r["load_seconds"] - sum(sum(v.values()) for v in r["per_type"].values()) for r in runs)
     outside_cpu = med(r["load_cpu"] - sum(sum(v.values()) for v in r["cpu_type"].values()) for r in runs)
-    hashing = [r.get("hashing", {"seconds": 0.0, "cpu": 0.0}) for r in runs]
     rows.append(
         f"\nOutside the files (stage setup, attachments, the checkpoint at the end): {outside:.2f} s "
-        f"({outside_cpu:.2f} CPU s). The files' sha256, on a thread of its own while the previous file loads: "
-        f"{med(h['seconds'] for h in hashing):.2f} s ({med(h['cpu'] for h in hashing):.2f} CPU s); waiting for "
-        "it counts in 'other'."
+        f"({outside_cpu:.2f} CPU s). The files' digests are taken when they are claimed, before this stage."
     )
     return rows
 

@@ -171,66 +171,10 @@ def splink_child(left: str, right: str, out: str, with_ssn: str) -> None:
     street number (exact, tf), street (Jaro-Winkler), city (exact), ZIP (Damerau-Levenshtein 1/2, tf).
     Prior from deterministic rules (recall 0.8), u by random sampling (max_pairs 1e6), m by EM on two
     blocking rules, predictions at match probability ≥ 0.5. Parsing the CSVs is part of the timing."""
-    import time as _time
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench.bench_vs_splink import splink_worker
 
-    import duckdb
-    import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
-
-    t0 = _time.perf_counter()
-    ssn = with_ssn == "1"
-    con = duckdb.connect()
-    prep = r"""
-        select id as unique_id, nullif(trim(ssn), '') as ssn,
-               nullif(lower(trim(first_name)), '') as first_name, nullif(lower(trim(last_name)), '') as last_name,
-               strftime(coalesce(try_strptime(dob, '%Y-%m-%d'), try_strptime(dob, '%Y%m%d')), '%Y-%m-%d') as dob,
-               nullif(lower(trim(street)), '') as street, nullif(regexp_extract(street, '^(\d+)', 1), '') as street_number,
-               nullif(lower(trim(city)), '') as city, nullif(trim(zip), '') as zip
-        from read_csv('{path}', all_varchar = true, header = true)
-    """
-    tables = [con.sql(prep.format(path=p)).fetch_arrow_table() for p in (left, right)]
-    db_api = DuckDBAPI(connection=con)
-    sdfs = [db_api.register(t, dataset_display_name=n) for t, n in zip(tables, ("input_left", "input_right"))]
-    comparisons = [
-        cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
-        cl.NameComparison("last_name").configure(term_frequency_adjustments=True),
-        cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d", invalid_dates_as_null=True),
-        cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
-        cl.JaroWinklerAtThresholds("street", [0.9, 0.7]),
-        cl.ExactMatch("city"),
-        cl.DamerauLevenshteinAtThresholds("zip", [1, 2]).configure(term_frequency_adjustments=True),
-    ]
-    rules = [
-        block_on("first_name", "last_name"),
-        "l.first_name = r.last_name and l.last_name = r.first_name",
-        block_on("dob"),
-        block_on("street"),
-        block_on("zip", "last_name"),
-        block_on("zip", "first_name"),
-    ]
-    deterministic = [block_on("first_name", "last_name", "dob")]
-    if ssn:
-        comparisons.append(cl.DamerauLevenshteinAtThresholds("ssn", [1, 2]))
-        rules.append(block_on("ssn"))
-        deterministic.insert(0, block_on("ssn"))
-    settings = SettingsCreator(
-        link_type="link_only",
-        comparisons=comparisons,
-        blocking_rules_to_generate_predictions=rules,
-        retain_intermediate_calculation_columns=False,
-        retain_matching_columns=False,
-    )
-    linker = Linker(sdfs, settings, log_level=None)
-    linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.8)
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("first_name", "last_name"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
-    pred = linker.inference.predict(threshold_match_probability=0.5)
-    con.sql(
-        f"copy (select unique_id_l as left_id, unique_id_r as right_id, match_probability "
-        f"from {pred.physical_name}) to '{out}' (header, delimiter ',')"
-    )
-    sys.stderr.write(f"splink {_time.perf_counter() - t0:.1f}s in-process\n")
+    splink_worker(left, right, out, with_ssn)
 
 
 def bench_splink(name: str, left: Path, right: Path, truth: Path, with_ssn: bool) -> dict | None:

@@ -44,8 +44,8 @@ PERSON_COLUMNS = ["id", "ssn", "first_name", "middle_name", "last_name", "dob", 
 
 
 # ---------------------------------------------------------------------------------------------------------- Splink
-def splink_worker(left: str, right: str, out: str) -> None:
-    """Splink 5 on two person-schema CSVs: bench_matchers.splink_child's model, adapted to empty columns.
+def splink_worker(left: str, right: str, out: str, with_ssn: str = "1") -> None:
+    """Splink 5 on two person-schema CSVs (also bench_matchers.splink_child's model); with_ssn "0" leaves SSN out.
 
     Comparisons (each only when its column has a value on both sides): NameComparison(first_name),
     NameComparison(last_name) (tf), DateOfBirthComparison(dob), ExactMatch(street_number) (tf),
@@ -72,6 +72,8 @@ def splink_worker(left: str, right: str, out: str) -> None:
     """
     tables = [con.sql(prep.format(path=p)).fetch_arrow_table() for p in (left, right)]
     present = {c for c in tables[0].column_names if all(t.column(c).null_count < t.num_rows for t in tables)}
+    if with_ssn == "0":
+        present.discard("ssn")
     db_api = DuckDBAPI(connection=con)
     sdfs = [db_api.register(t, dataset_display_name=n) for t, n in zip(tables, ("input_left", "input_right"))]
     candidates = {
