@@ -231,10 +231,12 @@ GROUP BY GROUPING SETS ((k.state), ()) ORDER BY state;
 -- name: profile_eiwo
 -- title: e-IWO: income withholding orders received from the state in the half-year, sent to employers or refused, and their acknowledgments
 -- params: start, end
--- requires: eiwo_orders(cycle_id, file_id, line_no, state, status) eiwo_acks(cycle_id, file_id, line_no, order_file_id, order_line_no, status) eiwo_ack_input(file_id, line_no, disposition_status)
+-- requires: eiwo_orders(cycle_id, file_id, line_no, submitter, state, status) eiwo_acks(cycle_id, file_id, line_no, order_file_id, order_line_no, status) eiwo_ack_input(file_id, line_no, disposition_status)
 -- The e-IWO exchange (issue 18; pipeline/enforcement/eiwo.py, eiwo_acks.py): an order is sent or refused back to the
 -- state; it is acknowledged when an employer's acknowledgment was routed to the state (by the end of the period).
-WITH o AS (SELECT * FROM eiwo_orders WHERE cycle_id IN (SELECT cycle_id FROM ({{_period_cycles}}))),
+-- Counted under the state that sent the order (its folder), even when the order names another (STATE_MISMATCH).
+WITH o AS (SELECT * REPLACE (CASE WHEN length(submitter) = 2 THEN submitter ELSE state END AS state) FROM eiwo_orders
+           WHERE cycle_id IN (SELECT cycle_id FROM ({{_period_cycles}}))),
 a AS (SELECT k.order_file_id, k.order_line_no, bool_or(i.disposition_status = 'R') AS rejected
       FROM eiwo_acks k JOIN eiwo_ack_input i ON i.file_id = k.file_id AND i.line_no = k.line_no
       WHERE k.status = 'routed' AND k.cycle_id IN (SELECT cycle_id FROM cycles WHERE as_of <= $end) GROUP BY ALL)

@@ -242,3 +242,22 @@ def test_a_file_naming_another_transmitter_is_refused_whole(tmp_path):
         assert (outcome.status, outcome.codes) == ("rejected", ["TRANSMITTER_MISMATCH"]), name
     assert con.execute("SELECT count(*) FROM eiwo_order_input").fetchone()[0] == 0
     con.close()
+
+
+def test_state_profile_counts_orders_and_their_acknowledgments(home):
+    from datetime import date
+
+    from reports import metrics
+
+    con = store.connect(home)
+    try:
+        got = metrics.run(con, "profile_eiwo", C2, start=date(2026, 7, 1), end=date(2026, 12, 31))
+    finally:
+        con.close()
+    rows = {r.pop("state"): r for r in got.iter_rows(named=True)}
+    # KS: T1 T3 T5 sent; T2 (duplicate IWO), T4 (unknown FEIN), T1 again (tracking number), T6 (batch control) refused;
+    # acknowledged: T1 and T3 (its answer from ACME, not the recipient, does not count); T3 rejected (R/N).
+    # The malformed amount was rejected by validation: never an order. MO: T1 sent (R/M), T2 refused.
+    assert rows["KS"] == {"orders": 7, "sent": 3, "refused": 4, "acknowledged": 2, "rejected_by_employer": 1}
+    assert rows["MO"] == {"orders": 2, "sent": 1, "refused": 1, "acknowledged": 1, "rejected_by_employer": 1}
+    assert rows["US"] == {"orders": 9, "sent": 4, "refused": 5, "acknowledged": 3, "rejected_by_employer": 2}
