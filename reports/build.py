@@ -117,7 +117,8 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _swap_in(tmp: Path, final: Path) -> None:
-    """Replace final by tmp; a file only the old folder has (written by another stage) moves across."""
+    """Replace final by tmp; a file only the old folder has (written by another stage: the enforcement stage's
+    employer_reporting_<month>.csv and mser_<month>.csv) moves across."""
     if final.is_dir():
         for path in final.iterdir():
             if path.is_file() and not (tmp / path.name).exists():

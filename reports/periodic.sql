@@ -116,15 +116,17 @@ GROUP BY GROUPING SETS ((state), ()) ORDER BY state;
 -- name: mser_registrations
 -- title: MSER registrations by registered state (employers that report all their new hires to one state)
 -- params: start, end
--- requires: mser_registrations(employer_fein, registered_state, cycle_id)
--- Hook for the multistate employer registration file (issue 18, built on another branch): the section says
--- "not available in this store" until the table exists; the columns named above are the contract.
+-- requires: mser_registrations(employer_fein, registered_state, cycle_id, effective_date, file_id, line_no)
+-- Each FEIN's latest registration loaded by the end of the period (as the view employer_services orders them); a
+-- withdrawal (registered_state null) ends it. Registered this month: that registration was loaded in the month.
+WITH r AS (SELECT * FROM mser_registrations WHERE cycle_id IN (SELECT cycle_id FROM cycles WHERE as_of <= $end)
+           QUALIFY row_number() OVER (PARTITION BY employer_fein
+                                      ORDER BY effective_date DESC, file_id DESC, line_no DESC) = 1)
 SELECT CASE WHEN grouping(registered_state) = 1 THEN 'US' ELSE registered_state END AS state,
        count(DISTINCT employer_fein) AS employers_registered,
        count(DISTINCT employer_fein) FILTER (WHERE cycle_id IN (SELECT cycle_id FROM ({{_period_cycles}})))
            AS registered_this_month
-FROM mser_registrations
-WHERE cycle_id IN (SELECT cycle_id FROM cycles WHERE as_of <= $end)
+FROM r WHERE registered_state IS NOT NULL
 GROUP BY GROUPING SETS ((registered_state), ()) ORDER BY state;
 
 -- name: mser_trend
@@ -227,11 +229,19 @@ FROM k LEFT JOIN lt USING (state) LEFT JOIN ca USING (state) LEFT JOIN pv USING 
 GROUP BY GROUPING SETS ((k.state), ()) ORDER BY state;
 
 -- name: profile_eiwo
--- title: e-IWO: income withholding orders sent to employers and their acknowledgments
+-- title: e-IWO: income withholding orders received from the state in the half-year, sent to employers or refused, and their acknowledgments
 -- params: start, end
--- requires: iwo_orders(cycle_id, state, status)
--- Hook for e-IWO (issue 18, built on another branch): "not available in this store" until the table exists.
-SELECT CASE WHEN grouping(state) = 1 THEN 'US' ELSE state END AS state, count(*) AS orders,
-       count(*) FILTER (WHERE status = 'acknowledged') AS acknowledged
-FROM iwo_orders WHERE cycle_id IN (SELECT cycle_id FROM ({{_period_cycles}}))
-GROUP BY GROUPING SETS ((state), ()) ORDER BY state;
+-- requires: eiwo_orders(cycle_id, file_id, line_no, submitter, state, status) eiwo_acks(cycle_id, file_id, line_no, order_file_id, order_line_no, status) eiwo_ack_input(file_id, line_no, disposition_status)
+-- The e-IWO exchange (issue 18; pipeline/enforcement/eiwo.py, eiwo_acks.py): an order is sent or refused back to the
+-- state; it is acknowledged when an employer's acknowledgment was routed to the state (by the end of the period).
+-- Counted under the state that sent the order (its folder), even when the order names another (STATE_MISMATCH).
+WITH o AS (SELECT * REPLACE (CASE WHEN length(submitter) = 2 THEN submitter ELSE state END AS state) FROM eiwo_orders
+           WHERE cycle_id IN (SELECT cycle_id FROM ({{_period_cycles}}))),
+a AS (SELECT k.order_file_id, k.order_line_no, bool_or(i.disposition_status = 'R') AS rejected
+      FROM eiwo_acks k JOIN eiwo_ack_input i ON i.file_id = k.file_id AND i.line_no = k.line_no
+      WHERE k.status = 'routed' AND k.cycle_id IN (SELECT cycle_id FROM cycles WHERE as_of <= $end) GROUP BY ALL)
+SELECT CASE WHEN grouping(o.state) = 1 THEN 'US' ELSE o.state END AS state, count(*) AS orders,
+       count(*) FILTER (WHERE o.status = 'sent') AS sent, count(*) FILTER (WHERE o.status = 'refused') AS refused,
+       count(a.order_file_id) AS acknowledged, count(*) FILTER (WHERE a.rejected) AS rejected_by_employer
+FROM o LEFT JOIN a ON a.order_file_id = o.file_id AND a.order_line_no = o.line_no
+GROUP BY GROUPING SETS ((o.state), ()) ORDER BY state;

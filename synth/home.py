@@ -5,6 +5,7 @@ Home layout written (DESIGN §4/§5):
   inbound/<submitter>/FILE      each followed by an empty FILE.done marker
   truth.parquet                 one row per generated record (file, line, record type, true person, corruptions)
   truth_persons.parquet         the true identity of every person (for evaluation only)
+  truth_eiwo.parquet            e-IWO orders and acknowledgments: the recipient / state each must reach (or refusal)
   cycles/NN/inbound/...         with --cycles K > 1: the inbound files of later cycles (cycles.yaml says when)
 """
 
@@ -21,6 +22,7 @@ import yaml
 from pipeline.files.layouts import load_layout
 from pipeline.files.writer import atomic_write, csv_bytes, render_records
 from synth import (
+    files_eiwo,
     files_ndnh,
     files_notices,
     files_partners,
@@ -50,11 +52,21 @@ KINDS = {
         "self_assessment_csv",
         "av_survey_csv",
         "portal_document",
+        "eiwo_order",
+        "eiwo_order_csv",
     ],
     "ssa": ["ssa_master"],
     "sdnh": ["ndnh_w4", "new_hire_csv"],
     "swa": ["ndnh_qw", "ndnh_ui"],
-    "employer": ["ndnh_w4", "new_hire_csv", "etermination", "debt_inquiry"],
+    "employer": [
+        "ndnh_w4",
+        "new_hire_csv",
+        "etermination",
+        "debt_inquiry",
+        "eiwo_ack",
+        "eiwo_ack_csv",
+        "eiwo_mser_csv",
+    ],
     "fi": ["msfidm_match"],
     "insurer": ["insurance_claim", "insurance_claim_csv", "debt_inquiry"],
 }
@@ -63,6 +75,7 @@ OWNED = (
     "truth.parquet",
     "truth_persons.parquet",
     "truth_ability.parquet",
+    "truth_eiwo.parquet",
     "cycles.yaml",
     "inbound",
     "cycles",
@@ -100,8 +113,9 @@ def build_world(n: int, states: list[str], seed: int, as_of: date, rates: dict) 
 
 def cycle_one_files(
     world: World, seed: int, rates: dict, invalid: float, samples: bool = False
-) -> tuple[list[FileOut], months.History, pl.DataFrame]:
-    """Cycle 1's files, the state of the history for later cycles and cycle 1's truth of the parents."""
+) -> tuple[list[FileOut], months.History, pl.DataFrame, pl.DataFrame]:
+    """Cycle 1's files, the state of the history for later cycles, cycle 1's truth of the parents and the e-IWO
+    truth (orders and acknowledgments: where each must go)."""
     files = [files_state.ssa_file(world, seed, rates, invalid, 1)]
     views = files_state.state_views(world, seed, rates)
     hist = history.settings(rates, samples)
@@ -130,11 +144,13 @@ def cycle_one_files(
     ins = files_partners.insurers(world, seed, rates)
     claims = files_partners.claims(world, ins, seed, rates)
     files += files_partners.insurance_files(world, ins, claims, seed, invalid, 1)
-    files += files_notices.etermination_files(world, seed, rates, invalid, 1, w4_jobs)
+    eterms = files_notices.etermination_files(world, seed, rates, invalid, 1, w4_jobs)
+    files += eterms
     files += files_notices.debt_inquiry_files(world, ins, claims, seed, rates, invalid, 1)
     files += files_portal.portal_files(world, fin, seed, 1)
+    eiwo, eiwo_truth = files_eiwo.eiwo_files(world, all_jobs, views, fin, seed, rates, invalid, 1, samples, eterms)
     state = months.History(world, prog, views, stale, past)
-    return files, state, program.truth(prog, world, all_jobs, 1, world.as_of)
+    return files + eiwo, state, program.truth(prog, world, all_jobs, 1, world.as_of), eiwo_truth
 
 
 def later_cycle_files(world: World, cycle: int, seed: int, rates: dict, invalid: float) -> tuple[date, list[FileOut]]:
@@ -256,7 +272,7 @@ def generate(
     rates = load_rates(rates_path)
     invalid = rates["invalid_record_rate_samples" if samples else "invalid_record_rate"]
     world = build_world(n, states, seed, as_of, rates)
-    files, hist, ability = cycle_one_files(world, seed, rates, invalid, samples)
+    files, hist, ability, eiwo_truth = cycle_one_files(world, seed, rates, invalid, samples)
     if samples and (bad := bad_header_file(files)) is not None:
         files.append(bad)
     out.mkdir(parents=True, exist_ok=True)
@@ -286,6 +302,7 @@ def generate(
     (out / "partners.yaml").write_text(partners_yaml(states, submitters))
     truth_frame = pl.concat(truth)
     truth_frame.write_parquet(out / "truth.parquet", statistics=False)
+    eiwo_truth.write_parquet(out / "truth_eiwo.parquet", statistics=False)
     world.persons.select(
         "person_id",
         "ssn",

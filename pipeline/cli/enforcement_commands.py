@@ -176,7 +176,8 @@ def query_employer(
     name: Annotated[Optional[str], typer.Option("--name", help="Part of a name.")] = None,
     json: JsonOption = False,
 ) -> None:
-    """eEmployer: FEIN, names, address, first / last reported, hires, wage records."""
+    """eEmployer: FEIN, names, address, first / last reported, hires, wage records; MSER state, e-IWO
+    (SYS / NPO / N) and Debt Inquiry participation, medical insurance offered, address for IWOs."""
     from pipeline.enforcement.employers import query_employer as query
 
     if not (fein or name):
@@ -190,7 +191,11 @@ def query_employer(
         lambda r: (
             f"{r['employer_fein']} {r['employer_name']} | {r['address_line_1'] or ''} {r['city'] or ''} "
             f"{r['state'] or ''} {r['zip'] or ''} | last reported {r['last_reported']} | hires {r['hires']} "
-            f"| wage records {r['wage_records']}"
+            f"| wage records {r['wage_records']} | MSER {r['mser_reporting_state'] or '-'} | e-IWO {r['eiwo']} "
+            f"| Debt Inquiry {r['debt_inquiry']} | medical insurance {r['medical_insurance'] or 'unknown'} "
+            f"| IWO address {r['iwo_address_line_1'] or ''} {r['iwo_city'] or ''} {r['iwo_state'] or ''} "
+            f"{r['iwo_zip'] or ''}{' via ' + r['iwo_recipient_fein'] if r['iwo_recipient_fein'] else ''} "
+            f"| IWOs received {r['iwo_received']} open {r['iwo_open']}"
         ),
     )
 
@@ -201,7 +206,8 @@ def employers_report(
     month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
     out: Annotated[Optional[Path], typer.Option("--out", help="CSV path (default stdout).")] = None,
 ) -> None:
-    """Employers that reported new hires late (> 20 days after hire) or not at all in the month."""
+    """Employers that reported new hires late (> 20 days after hire) or not at all in the month, or answered
+    e-IWOs late (> 14 days) or not at all; with each employer's e-IWO acknowledgment timeliness."""
     from pipeline.enforcement.employers import late_report
 
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
@@ -210,6 +216,26 @@ def employers_report(
     if out:
         report.write_csv(out)
         info(f"{report.height} employers -> {out}")
+    else:
+        typer.echo(report.write_csv(), nl=False)
+
+
+@employers_app.command("mser")
+def employers_mser(
+    home: HomeOption,
+    month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="CSV path (default stdout).")] = None,
+) -> None:
+    """Multistate employer registrations by reporting state: registered, new, new hires received (direct / via
+    a state directory / for employees in other states)."""
+    from pipeline.enforcement.mser import mser_report
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        fail("--month must be YYYY-MM", Exit.USAGE)
+    report = read_store(home, lambda con: mser_report(con, month))
+    if out:
+        report.write_csv(out)
+        info(f"{report.height} reporting states -> {out}")
     else:
         typer.echo(report.write_csv(), nl=False)
 

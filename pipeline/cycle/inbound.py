@@ -151,12 +151,21 @@ def transmitter_problem(partner: Partner, layout: Layout, first_line: str) -> st
             return f"header names agency {agency}, folder is {partner.id}"
     if layout.name == "offset_debtor" and partner.state and first_line[:2] != partner.state:
         return f"records name state {first_line[:2]!r}, folder is {partner.id}"
+    if layout.name == "eiwo_order":
+        fips = _header_value(first_line, layout, "state_fips") or ""
+        if partner.state is None or STATE_FIPS.get(partner.state) != fips:
+            return f"header names state FIPS {fips}, folder is {partner.id}"
+    if layout.name == "eiwo_ack":
+        ein = _header_value(first_line, layout, "ein") or ""
+        if partner.id != f"EMP-{ein}":
+            return f"header names employer {ein}, folder is {partner.id}"
     return None
 
 
 PARTNER_IN_NAME = re.compile(r"(?:^|[._])((?:EMP|INS|FI|SDNH|SWA)-[A-Z0-9]+)(?=[._]|$)")
 # The column of a CSV that names the employer who sent it, and the rows where it does.
 CSV_SENDER_COLUMN = {"new_hire_csv": ("employer_fein", None), "etermination": ("employer_fein", None)}
+CSV_SENDER_COLUMN["eiwo_mser_csv"] = ("employer_fein", None)  # an MSER registration registers the folder's own FEIN
 CSV_SENDER_COLUMN["debt_inquiry"] = ("payer_id", ("payer_type", "EMP"))
 
 

@@ -187,7 +187,9 @@ class _Sink:
             )
             self._never_issued(record_id, frame)
         elif name in ENFORCEMENT_LAYOUTS:
-            load_enforcement_records(con, name, frame, self.outcome.file_id, self.ctx.cycle_id, self.outcome.submitter)
+            load_enforcement_records(
+                con, name, {record_id: frame}, self.outcome.file_id, self.ctx.cycle_id, self.outcome.submitter
+            )
         elif name in PORTAL_LAYOUTS:
             load_portal_file(
                 con, name, record_id, frame, self.outcome.file_id, self.ctx.cycle_id, self.outcome.submitter

@@ -10,6 +10,10 @@ same employer FEIN, received on or before the cycle date, carries the notice's S
 (first 4 letters of the surname or of the first name). The latest such W-4 is the evidence. Every state
 with that person (verified SSN) on the FCR gets one ET record (first case / member by id). Family
 violence: a person flagged FV by another state gets the employer data withheld (data_withheld Y).
+
+e-IWO (pipeline/enforcement/eiwo_acks.py, eiwo_ties.py): ET records also come from an employer's R/N or R/U
+acknowledgment or a termination notice for an open IWO (source `eiwo`), after the W-4 ones; a DI record says
+iwo_open Y (and the IWO's case) when the debtor has an open IWO from the recipient state.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import polars as pl
 
 from pipeline.enforcement.common import debtor_persons, sql_key4
 from pipeline.enforcement.debtor_match import match_to_debtors
+from pipeline.enforcement.eiwo_acks import iwo_termination_rows
 from pipeline.enforcement.insurance import record_decisions
 from pipeline.store import frame
 
@@ -105,8 +110,12 @@ def notice_blocks(con: duckdb.DuckDBPyConnection, cycle: str, as_of, state: str)
     di = frame(
         con,
         f"""SELECT m.state, m.ssn, d.last_name, d.first_name, {payer}, i.payment_type, i.amount, i.payout_date,
-            m.rule, m.cycle_id, m.line_no AS source_line, m.data_withheld
+            m.rule, m.cycle_id, m.line_no AS source_line, m.data_withheld,
+            CASE WHEN o.case_id IS NOT NULL THEN 'Y' END AS iwo_open, o.case_id AS iwo_case_id
         FROM enforcement_matches m JOIN debt_inquiries i ON i.file_id = m.file_id AND i.line_no = m.line_no
+        LEFT JOIN eiwo_notices n ON n.kind = 'LUM' AND n.cycle_id = m.cycle_id AND n.state = m.state
+             AND n.source_file_id = m.file_id AND n.source_line = m.line_no
+        LEFT JOIN eiwo_orders o ON o.file_id = n.order_file_id AND o.line_no = n.order_line_no
         LEFT JOIN (SELECT state, ssn, first(last_name ORDER BY case_type) AS last_name,
                    first(first_name ORDER BY case_type) AS first_name FROM debtors GROUP BY state, ssn) d
              ON d.state = m.state AND d.ssn = m.ssn
@@ -126,6 +135,7 @@ def notice_blocks(con: duckdb.DuckDBPyConnection, cycle: str, as_of, state: str)
         WHERE m.cycle_id = ? AND m.source = 'etermination' AND m.state = ? ORDER BY m.member_id, m.file_id, m.line_no""",
         [cycle, state],
     )
+    et = pl.concat([et, iwo_termination_rows(con, cycle, state)], how="diagonal_relaxed")  # e-IWO ties after
     head = pl.DataFrame({"recipient_state": [state], "date_stamp": [as_of], "cycle_id": [cycle]})
     total = int(di["amount"].sum() or 0) if di.height else 0
     return [

@@ -13,7 +13,9 @@
 Outbound written (per cycle): OFFREJ.<ST>.<cycle>.dat (offset rejects + reject control, every state that
 sent a loaded offset file), PASSPORT.DOS.<cycle>.dat (certifications / releases, when any), MSFIDMINQ.<FI>.<cycle>.dat
 (every registered institution, when there are debtors), MSFIDM.<ST>.<cycle>.dat, INSMATCH.<ST>.<cycle>.dat and
-NOTICES.<ST>.<cycle>.dat (states with matches), reports/<cycle>/employer_reporting_<YYYY-MM>.csv.
+NOTICES.<ST>.<cycle>.dat (states with matches), the e-IWO files (pipeline/enforcement/eiwo_out.py: EIWO.<EMP>,
+EIWORES.<ST>, EIWOACKRES.<EMP> and the No Programming Option's .html + EIWOACK .csv),
+reports/<cycle>/employer_reporting_<YYYY-MM>.csv and reports/<cycle>/mser_<YYYY-MM>.csv.
 """
 
 from __future__ import annotations
@@ -28,10 +30,15 @@ import polars as pl
 from pipeline import store
 from pipeline.enforcement.asap import AsapResult, run_asap
 from pipeline.enforcement.asap_settings import StateSettings, load_settings
+from pipeline.enforcement.eiwo import EiwoResult
+from pipeline.enforcement.eiwo_load import EIWO_LAYOUTS, load_eiwo_records
+from pipeline.enforcement.eiwo_out import write_eiwo_outbound
+from pipeline.enforcement.eiwo_ties import run_eiwo
 from pipeline.enforcement.employers import write_late_report
 from pipeline.enforcement.insurance import InsuranceResult, run_insurance
 from pipeline.enforcement.insurance import response_blocks as insurance_blocks
 from pipeline.enforcement.misidentified import apply_changes
+from pipeline.enforcement.mser import write_mser_report
 from pipeline.enforcement.msfidm import MsfidmResult, inquiry_blocks, run_msfidm
 from pipeline.enforcement.msfidm import response_blocks as msfidm_blocks
 from pipeline.enforcement.notices import NoticesResult, notice_blocks, run_notices
@@ -53,6 +60,7 @@ ENFORCEMENT_LAYOUTS = {
     "debt_inquiry": "debt_inquiries",
     "etermination": "terminations",
     "misidentified_csv": "misidentified_input",
+    **{name: "eiwo" for name in sorted(EIWO_LAYOUTS)},  # pipeline/enforcement/eiwo_load.py
 }
 DATA_RECORDS = {
     "offset_debtor": "CASE",
@@ -74,6 +82,7 @@ class EnforcementResult:
     msfidm: MsfidmResult | None = None
     insurance: InsuranceResult | None = None
     notices: NoticesResult | None = None
+    eiwo: EiwoResult | None = None
     asap: AsapResult | None = None
     files: list[dict] = field(default_factory=list)
 
@@ -88,6 +97,9 @@ def load_enforcement_records(
     ignored). `frames`: one frame of data records, or {record_id: frame}. Returns rows stored."""
     if layout_name not in ENFORCEMENT_LAYOUTS:
         return 0
+    if layout_name in EIWO_LAYOUTS:
+        pairs = frames.items() if isinstance(frames, dict) else [("DTL", frames)]
+        return sum(load_eiwo_records(con, layout_name, r, f, file_id, cycle_id, submitter) for r, f in pairs)
     items = frames.items() if isinstance(frames, dict) else [(DATA_RECORDS[layout_name], frames)]
     stored = 0
     for record_id, frame in items:
@@ -120,6 +132,7 @@ def apply_enforcement(
     result.msfidm = run_msfidm(con, cycle_id)
     result.insurance = run_insurance(con, cycle_id)
     result.notices = run_notices(con, cycle_id, as_of)
+    result.eiwo = run_eiwo(con, cycle_id, as_of)  # after the notices: it flags their lump sums, adds to eTermination
     result.asap = run_asap(con, cycle_id, as_of, settings or {})
     return result
 
@@ -177,9 +190,11 @@ def write_enforcement_outbound(con: duckdb.DuckDBPyConnection, home: Path, cycle
         write_blocks(
             home, cycle, st, f"NOTICES.{st}.{cycle}.dat", "enforcement_notice", notice_blocks(con, cycle, as_of, st)
         )
-        for st in _states(con, cycle, "debt_inquiry,etermination")
+        for st in _states(con, cycle, "debt_inquiry,etermination,eiwo")
     ]
+    files += write_eiwo_outbound(con, home, cycle, as_of)
     write_late_report(con, home, cycle, f"{as_of:%Y-%m}")
+    write_mser_report(con, home, cycle, f"{as_of:%Y-%m}")
     return files
 
 

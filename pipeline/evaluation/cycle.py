@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipeline.evaluation.eiwo import eiwo_eval
 from pipeline.evaluation.enforcement import enforcement_eval
 from pipeline.evaluation.metrics import pair_metrics, prf
 from pipeline.evaluation.segments import ability_eval
@@ -108,6 +109,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth_path: Path) -> dict:
         sources |= enforcement_eval(con, truth_path)
     except LookupError:  # the store holds no enforcement stage (yet): evaluate what the cycle did
         pass
+    sources |= eiwo_eval(con, truth_path)
     out = {"cycle": cycle, "sources": sources}
     try:  # segmentation (ability class, payment behaviour) against truth_ability.parquet beside the truth
         out["segments"] = ability_eval(con, Path(truth_path).parent, cycle)

@@ -216,4 +216,46 @@ MIGRATIONS: list[list[str]] = [
         delinquent BIGINT, on_hold BIGINT, eligible BIGINT, mailed BIGINT, no_address BIGINT, backlog BIGINT,
         returned_mail BIGINT, locates_queued BIGINT, PRIMARY KEY (cycle_id, state))""",
     ],
+    [
+        # e-IWO and employer services (issue 18; pipeline/enforcement/eiwo*.py, employers.py). Inputs keep their key
+        # columns typed and the whole record as layout text in row_json (the outbound order repeats it verbatim).
+        """CREATE TABLE eiwo_order_input (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, submitter VARCHAR,
+        layout VARCHAR, issuing_state VARCHAR, document_action_code VARCHAR, document_date DATE, case_id VARCHAR,
+        employer_fein VARCHAR, employee_ssn VARCHAR, employee_last_name VARCHAR, employee_first_name VARCHAR,
+        document_tracking_id VARCHAR, total_amount BIGINT, row_json VARCHAR)""",
+        """CREATE TABLE eiwo_ack_input (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, submitter VARCHAR,
+        layout VARCHAR, document_action_code VARCHAR, case_id VARCHAR, employer_fein VARCHAR, employee_ssn VARCHAR,
+        employee_last_name VARCHAR, employee_first_name VARCHAR, document_tracking_id VARCHAR,
+        issuing_state_fips VARCHAR, disposition_status VARCHAR, disposition_reason VARCHAR, corrected_fein VARCHAR,
+        other_state_fips VARCHAR, ack_date DATE, row_json VARCHAR)""",
+        """CREATE TABLE eiwo_batch_input (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, layout VARCHAR,
+        record_id VARCHAR, control_number VARCHAR, state_fips VARCHAR, ein VARCHAR, record_count BIGINT)""",
+        """CREATE TABLE eiwo_orders (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, submitter VARCHAR,
+        state VARCHAR, document_tracking_id VARCHAR, document_action_code VARCHAR, document_date DATE,
+        case_id VARCHAR, employee_ssn VARCHAR, employer_fein VARCHAR, recipient_fein VARCHAR, status VARCHAR,
+        reason_code VARCHAR, delivery VARCHAR, address_source VARCHAR, data_withheld VARCHAR, is_open BOOLEAN,
+        closed_cycle VARCHAR, closed_reason VARCHAR)""",
+        """CREATE TABLE eiwo_acks (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, submitter VARCHAR,
+        state VARCHAR, order_file_id INTEGER, order_line_no BIGINT, status VARCHAR, reason_code VARCHAR,
+        was_open BOOLEAN, days_to_ack INTEGER, data_withheld VARCHAR)""",
+        """CREATE TABLE eiwo_notices (cycle_id VARCHAR, kind VARCHAR, state VARCHAR, ssn VARCHAR,
+        order_file_id INTEGER, order_line_no BIGINT, ndnh_id BIGINT, source_file_id INTEGER, source_line BIGINT,
+        data_withheld VARCHAR, evidence VARCHAR)""",
+        """CREATE TABLE mser_input (cycle_id VARCHAR, file_id INTEGER, line_no BIGINT, submitter VARCHAR,
+        action VARCHAR, employer_fein VARCHAR, employer_name VARCHAR, address_line_1 VARCHAR, address_line_2 VARCHAR,
+        city VARCHAR, state VARCHAR, zip VARCHAR, reporting_state VARCHAR, employee_states VARCHAR,
+        contact_name VARCHAR, contact_phone VARCHAR, iwo_address_line_1 VARCHAR, iwo_address_line_2 VARCHAR,
+        iwo_city VARCHAR, iwo_state VARCHAR, iwo_zip VARCHAR, iwo_recipient_fein VARCHAR, eiwo VARCHAR,
+        debt_inquiry VARCHAR, medical_insurance VARCHAR, effective_date DATE)""",
+        # The employer-services profile: each FEIN's latest registration (a D withdraws it).
+        """CREATE VIEW employer_services AS SELECT * EXCLUDE (rn) FROM (
+            SELECT m.*, row_number() OVER (PARTITION BY employer_fein
+                ORDER BY effective_date DESC, file_id DESC, line_no DESC) AS rn FROM mser_input m) WHERE rn = 1
+            AND action <> 'D'""",
+        # The registrations over time for the monthly MSER report (reports/periodic.sql mser_registrations, the hook
+        # issue 19 left): one row per registration loaded, a withdrawal (D) with no registered state.
+        """CREATE VIEW mser_registrations AS SELECT employer_fein,
+            CASE WHEN action <> 'D' THEN reporting_state END AS registered_state, cycle_id, effective_date, file_id,
+            line_no FROM mser_input""",
+    ],
 ]

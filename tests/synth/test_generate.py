@@ -11,6 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
+from pipeline.files.decode import decode_file
 from pipeline.files.layouts import load_all_layouts
 from pipeline.files.validate import validate_file
 from synth.home import generate
@@ -192,3 +193,23 @@ def test_eterminations_mostly_end_a_w4_spell_of_the_same_employer(sample_home: P
     t = paired.filter(pl.col("termination_reason") == "T")
     assert t.height >= 10 and t.get_column("pair").mean() > 0.6
     assert not paired.filter(pl.col("termination_reason") == "N").get_column("pair").any()
+
+
+def test_eiwo_truth_covers_every_order_and_acknowledgment(sample_home: Path) -> None:
+    """truth_eiwo.parquet names where each e-IWO line must go; every case and every disposition occurs."""
+    truth = pl.read_parquet(sample_home / "truth.parquet")
+    eiwo = pl.read_parquet(sample_home / "truth_eiwo.parquet")
+    data = {"eiwo_order": "DTL", "eiwo_order_csv": "DTL", "eiwo_ack": "ACK", "eiwo_ack_csv": "ACK"}
+    lines = truth.filter(pl.col("layout").is_in(list(data)) & pl.col("record_type").is_in(["DTL", "ACK"]))
+    assert sorted(lines.select("file", "line").rows()) == sorted(eiwo.select("file", "line").rows())
+    outcomes = set(eiwo.get_column("outcome"))
+    assert {"SENT", "REJECTED", "REFUSED:UNKNOWN_FEIN", "REFUSED:DUPLICATE_IWO"} <= outcomes
+    assert {"ROUTED", "REFUSED:ORDER_NOT_FOUND"} <= outcomes
+    rejected = eiwo.join(truth.select("file", "line", "expect_reject"), on=["file", "line"])
+    assert rejected.filter(pl.col("outcome") == "REJECTED").get_column("expect_reject").all()
+    acks = [p for p in (sample_home / "inbound").glob("EMP-*/EIWOACK.*") if p.suffix in (".dat", ".csv")]
+    codes = pl.concat(
+        [decode_file(p, None, "ACK").select("disposition_status", "disposition_reason") for p in acks], how="vertical"
+    )
+    got = {s + (r or "") for s, r in codes.iter_rows()}
+    assert {"A", "AB", "AS", "AW", "RB", "RD", "RM", "RN", "RU", "RX", "RZ"} <= got

@@ -29,3 +29,7 @@ def test_eval_scores_every_source_against_the_truth(tmp_path):
     assert sum(c["tp"] for c in verification["by_code"].values()) == verification["tp"]
     assert "V" in verification["by_code"] and verification["by_code"]["V"]["precision"] > 0.99
     assert sources["ndnh_locate"]["tp"] > 0 and sources["ndnh_locate"]["precision"] > 0.99
+    routing, acks = sources["eiwo_routing"], sources["eiwo_acks"]
+    assert routing["tp"] > 20 and routing["f1"] >= 0.995 and routing["sent_to_unknown_fein"] == 0
+    assert routing["outcomes_agree"] == routing["orders"]
+    assert acks["tp"] > 20 and (acks["lost"], acks["misrouted"], acks["unmatched_lines"]) == (0, 0, 0)
