@@ -43,7 +43,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from matchers.evidence import agreement, correction_ok, exact_ok
+from matchers.evidence import agreement, correction_ok
+from matchers.kernel import candidate_pairs, decide_pairs, record_keys
+from matchers.names import add_phonetics
 from matchers.persons import prepare_persons
 from matchers.ssn import clean_ssn_expr, ssn_variants
 from matchers.verify import _search, _with_master, _with_person, prepare_input
@@ -98,42 +100,28 @@ def _verify_chunk(
     recs: pl.DataFrame, M: pl.DataFrame, keys: pl.DataFrame, reg: tuple[pl.DataFrame, pl.DataFrame] | None
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(verified: key, verified_ssn, rule; names confirmed with an exact DOB: ssn_key, fn_key, ln_key;
-    still unverified: key, ssn_key, fn_key, ln_key)."""
-    P, _ = prepare_input(person_input(recs))
+    still unverified: key, ssn_key, fn_key, ln_key). Rules 1 and 2 are `matchers.kernel.decide_pairs` over the
+    records joined to the candidates holding their SSN; records are `p` = key."""
+    K = record_keys(recs).with_columns(pl.col("key").alias("p"))
     found = []
-    exact = agreement(
-        _with_master(
-            _with_person(P.select("p", pl.col("ssn_digits").alias("ssn_key")).drop_nulls().join(keys, on="ssn_key"), P),
-            M,
-        )
-    )
-    confirmed = exact.filter(exact_ok() & (pl.col("dob_level") == "E")).select("ssn_key", "fn_key", "ln_key")
-    got = (
-        exact.filter(exact_ok())
-        .sort("p", "m")
-        .group_by("p", maintain_order=True)
-        .agg(pl.col("ssn_key").first())
-        .with_columns(pl.lit("exact_ssn").alias("rule"))
+    exact = decide_pairs(candidate_pairs(K, M, keys))
+    confirmed = exact.filter(pl.col("confirmed")).join(K.select("key", "fn_key", "ln_key"), on="key")
+    confirmed = confirmed.select("ssn_key", "fn_key", "ln_key")
+    got = exact.filter(pl.col("accepted")).select(
+        pl.col("key").alias("p"), "ssn_key", pl.lit("exact_ssn").alias("rule")
     )
     found.append(got)
-    rest = P.join(got.select("p"), on="p", how="anti")
+    rest = K.join(got.select("p"), on="p", how="anti")
     if reg is not None and rest.height:
         R, rkeys = reg
-        cand = rest.select("p", pl.col("ssn_digits").alias("ssn_key")).drop_nulls().join(rkeys, on="ssn_key")
-        cand = agreement(_with_master(_with_person(cand, P), R))
-        got = (
-            cand.filter(exact_ok())
-            .sort("p", "m")
-            .group_by("p", maintain_order=True)
-            .agg(pl.col("ssn_key").first())
-            .with_columns(pl.lit("registered_name").alias("rule"))
-        )
+        cand = decide_pairs(candidate_pairs(rest, R, rkeys)).filter(pl.col("accepted"))
+        got = cand.select(pl.col("key").alias("p"), "ssn_key", pl.lit("registered_name").alias("rule"))
         found.append(got)
         rest = rest.join(got.select("p"), on="p", how="anti")
     fixable = rest.filter(pl.col("source").is_in(CORRECTABLE))
     if fixable.height:
-        var = ssn_variants(fixable, "p", "ssn_digits").rename({"variant": "ssn_key"}).join(keys, on="ssn_key")
-        var = agreement(_with_master(_with_person(var, P), M))
+        var = ssn_variants(fixable, "p", "ssn_key").rename({"variant": "ssn_key"}).join(keys, on="ssn_key")
+        var = agreement(_with_master(_with_person(var, fixable), M))
         var = var.filter(correction_ok())
         one = (
             var.sort("p", "m")
@@ -144,17 +132,13 @@ def _verify_chunk(
         found.append(got)
         fixable = fixable.join(got.select("p"), on="p", how="anti").filter(pl.col("dob_date").is_not_null())
     if fixable.height:  # identification by name + DOB when the SSN fails (unique person only)
+        fixable = add_phonetics(add_phonetics(fixable, "fn_key", "fn", ("nysiis",)), "ln_key", "ln", ("nysiis",))
         got = _search(fixable, M, None).filter(pl.col("code") == "P")
         found.append(got.select("p", pl.col("chosen").alias("ssn_key"), pl.lit("name_dob_search").alias("rule")))
     res = pl.concat([f.select("p", "ssn_key", "rule") for f in found])
-    ids = P.select("p", pl.col("id").cast(pl.Int64).alias("key"))
-    rest = (
-        P.join(res.select("p"), on="p", how="anti")
-        .select(pl.col("id").cast(pl.Int64).alias("key"), pl.col("ssn_digits").alias("ssn_key"), "fn_key", "ln_key")
-        .drop_nulls()
-    )
+    rest = K.join(res.select("p"), on="p", how="anti").select("key", "ssn_key", "fn_key", "ln_key").drop_nulls()
     return (
-        ids.join(res, on="p", how="inner").select("key", pl.col("ssn_key").alias("verified_ssn"), "rule"),
+        res.select(pl.col("p").alias("key"), pl.col("ssn_key").alias("verified_ssn"), "rule"),
         confirmed.drop_nulls().unique(),
         rest,
     )
