@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from matchers.evidence import agreement, exact_ok
+from matchers.evidence import agreement, dob_level_expr, exact_ok, mid_rel_expr
 from matchers.names import name_key_expr, name_parts_expr, per_distinct_value, person_name_expr
 from matchers.ssn import clean_ssn_expr
 
@@ -79,8 +79,21 @@ def decide_pairs(pairs: pl.DataFrame) -> pl.DataFrame:
     candidate of lowest m when none is accepted)."""
     if pairs.is_empty():
         return pl.DataFrame(schema=DECISION)
-    a = agreement(pairs).with_columns(_ok=exact_ok())
     evidence = ("first_rel", "last_rel", "mid_rel", "dob_level")
+    # Same first and last name keys (most pairs): first and last agree, so `exact_ok` is "the DOB does not
+    # disagree" and no string similarity is needed; the others go through `agreement`.
+    same = ((pl.col("fn_key") == pl.col("fn_key_m")) & (pl.col("ln_key") == pl.col("ln_key_m"))).fill_null(False)
+    pairs = pairs.with_columns(_same=same)
+    fast = pairs.filter("_same").with_columns(
+        pl.lit("agree").alias("first_rel"),
+        pl.lit("agree").alias("last_rel"),
+        mid_rel_expr(pairs).alias("mid_rel"),
+        dob_level_expr().alias("dob_level"),
+    )
+    fast = fast.with_columns(_ok=pl.col("dob_level") != "X")
+    slow = agreement(pairs.filter(~pl.col("_same"))).with_columns(_ok=exact_ok())
+    cols = ["key", "m", "ssn_key", "_ok", *evidence]
+    a = pl.concat([fast.select(cols), slow.select(cols)])
     return (
         a.sort("key", ~pl.col("_ok"), "m")
         .group_by("key", maintain_order=True)
