@@ -222,7 +222,12 @@ def _employer_rules(records: pl.DataFrame, res: pl.DataFrame, history: pl.DataFr
     if "employer_fein" not in records.columns:
         return empty
     fein = pl.col("employer_fein").cast(pl.Utf8)
-    emp = [records.select("key", fein)]
+    # only the employers of the records still open can hold a reference for them
+    open_emp = records.select("key", fein).drop_nulls("employer_fein").join(res.select("key"), on="key", how="anti")
+    if open_emp.is_empty():
+        return empty
+    feins = open_emp.select("employer_fein").unique()
+    emp = [records.select("key", fein).join(feins, on="employer_fein", how="semi")]
     hist = None
     if history is not None and not history.is_empty():
         hist = (
@@ -231,6 +236,7 @@ def _employer_rules(records: pl.DataFrame, res: pl.DataFrame, history: pl.DataFr
             .unique(maintain_order=True)
         )
         hist = hist.with_columns((-1 - pl.int_range(pl.len(), dtype=pl.Int64)).alias("key"))
+        hist = hist.join(feins, on="employer_fein", how="semi")
         emp.append(hist.select("key", "employer_fein"))
     emp = (
         pl.concat(emp)
@@ -239,7 +245,7 @@ def _employer_rules(records: pl.DataFrame, res: pl.DataFrame, history: pl.DataFr
             "key", pl.col("employer_fein").cast(pl.Categorical).to_physical().cast(pl.Int64).alias("e")
         )
     )
-    verified = res.select("key", "verified_ssn")
+    verified = res.select("key", "verified_ssn").join(emp.select("key"), on="key", how="semi")
     if hist is not None:
         verified = pl.concat([verified, hist.select("key", "verified_ssn")])
     ref = (
@@ -247,9 +253,7 @@ def _employer_rules(records: pl.DataFrame, res: pl.DataFrame, history: pl.DataFr
         .select(pl.col("key").alias("rkey"), (pl.col("e") * _B + _ssn_int("verified_ssn")).alias("k"), "verified_ssn")
         .drop_nulls("k")
     )
-    open_ = records.join(
-        emp.filter(pl.col("key") >= 0).join(res.select("key"), on="key", how="anti"), on="key", how="semi"
-    )
+    open_ = records.join(open_emp, on="key", how="semi")
     if open_.is_empty() or ref.is_empty():
         return empty
     P = (
