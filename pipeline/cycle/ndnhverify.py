@@ -41,6 +41,8 @@ in chunks against one prepared master, so memory is bounded by the chunk, not th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from matchers.evidence import agreement, correction_ok
@@ -52,7 +54,8 @@ from matchers.verify import _search, _with_master, _with_person, prepare_input
 
 CHUNK = 500_000
 VARIANT_CHUNK = 25_000  # records whose 89 SSN variants are joined at once (rule 7)
-CORRECTABLE = ("H99", "H97")  # W-4, UI (not QW H98)
+CORRECTABLE = ("H99", "H97")
+CONFIRMED = ("ssn_key", "fn_key", "ln_key")  # W-4, UI (not QW H98)
 OUT = {"key": pl.Int64, "verification": pl.Utf8, "verified_ssn": pl.Utf8, "rule": pl.Utf8}
 _NULL_PERSON = ("sex", "street", "city", "state", "zip")
 
@@ -213,7 +216,10 @@ def _variant_keys(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _employer_rules(records: pl.DataFrame, res: pl.DataFrame, history: pl.DataFrame | None) -> pl.DataFrame:
+History = pl.DataFrame | Callable[[pl.DataFrame], pl.DataFrame] | None
+
+
+def _employer_rules(records: pl.DataFrame, res: pl.DataFrame, history: History) -> pl.DataFrame:
     """6. `employer_name` and 7. `employer_correction:<edit>` (module doc) for the records still unverified in `res`
     → key, verified_ssn, rule. References: this cycle's verified records (key >= 0) and `history` rows (key < 0),
     joined on one integer key per (employer, SSN); names are normalised only for the records still open and the
@@ -229,6 +235,8 @@ def _employer_rules(records: pl.DataFrame, res: pl.DataFrame, history: pl.DataFr
     feins = open_emp.select("employer_fein").unique()
     emp = [records.select("key", fein).join(feins, on="employer_fein", how="semi")]
     hist = None
+    if callable(history):  # the caller reads the references of these employers only
+        history = history(feins)
     if history is not None and not history.is_empty():
         hist = (
             history.select(fein, pl.col("verified_ssn").cast(pl.Utf8), "first_name", "last_name")
@@ -312,11 +320,14 @@ def verify_ndnh_records(
     prepared: tuple[pl.DataFrame, pl.DataFrame],
     registered: pl.DataFrame | None = None,
     chunk: int = CHUNK,
-    history: pl.DataFrame | None = None,
+    history: History = None,
+    confirmed: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """records: key, ssn, first/middle/last name, dob, source, optionally employer_fein → key, verification (V/U),
     verified_ssn, rule. history: verified NDNH records of earlier cycles (employer_fein, verified_ssn, first_name,
-    last_name), employer references for rules 6 and 7 besides this cycle's verified records."""
+    last_name), employer references for rules 6 and 7 besides this cycle's verified records; or a function from a
+    frame of employer_fein (the employers of the records still open) to those of their rows. confirmed: ssn_key,
+    fn_key, ln_key that records verified elsewhere confirmed with an exact DOB (rule 5), besides these records'."""
     M, keys = prepared
     reg = registered_reference(registered)
     parts = [_verify_chunk(records.slice(i, chunk), M, keys, reg) for i in range(0, records.height, chunk)]
@@ -326,7 +337,8 @@ def verify_ndnh_records(
         else pl.DataFrame(schema={"key": pl.Int64, "verified_ssn": pl.Utf8, "rule": pl.Utf8})
     )
     if parts:  # 5. the same SSN + exact name keys as a record of this cycle that SSA confirmed with its DOB
-        confirmed = pl.concat([p[1] for p in parts]).unique()
+        confirmed = pl.concat([p[1] for p in parts] + ([confirmed.select(CONFIRMED)] if confirmed is not None else []))
+        confirmed = confirmed.unique()
         same_name = pl.concat([p[2] for p in parts]).join(confirmed, on=["ssn_key", "fn_key", "ln_key"], how="semi")
         res = pl.concat(
             [
