@@ -93,15 +93,16 @@ def confirmed_keys(con: duckdb.DuckDBPyConnection, ssns: pl.DataFrame) -> pl.Dat
         con.unregister("ndnh_open_ssns")
 
 
-def employer_references(con: duckdb.DuckDBPyConnection, cycle: str, as_of, feins: pl.DataFrame) -> pl.DataFrame:
-    """employer_fein, verified_ssn, first_name, last_name of the verified records of these employers that rules 6-7
-    use besides the kernel's own: earlier cycles' (12 months) and this cycle's fast-path records."""
-    con.register("ndnh_open_employers", feins)
+def employer_references(con: duckdb.DuckDBPyConnection, cycle: str, as_of, wanted: pl.DataFrame) -> pl.DataFrame:
+    """employer_fein, verified_ssn, first_name, last_name of the verified records with a wanted (employer_fein,
+    verified_ssn) that rules 6-7 use besides the kernel's own: earlier cycles' (12 months) and this cycle's
+    fast-path records."""
+    con.register("ndnh_open_employers", wanted)
     try:
         return frame(
             con,
             f"""SELECT DISTINCT n.employer_fein, n.verified_ssn, n.first_name, n.last_name FROM ndnh n
-            SEMI JOIN ndnh_open_employers f ON f.employer_fein = n.employer_fein
+            SEMI JOIN ndnh_open_employers f ON f.employer_fein = n.employer_fein AND f.verified_ssn = n.verified_ssn
             WHERE n.verification = 'V' AND ((n.cycle_id <> ? AND n.received > ?::DATE - INTERVAL 12 MONTH)
                   OR (n.cycle_id = ? AND n.ndnh_id IN (SELECT ndnh_id FROM {FAST_TABLE})))
             ORDER BY ALL""",

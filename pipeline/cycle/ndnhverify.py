@@ -219,6 +219,23 @@ def _variant_keys(frame: pl.DataFrame) -> pl.DataFrame:
 History = pl.DataFrame | Callable[[pl.DataFrame], pl.DataFrame] | None
 
 
+def _wanted_references(records: pl.DataFrame, open_emp: pl.DataFrame) -> pl.DataFrame:
+    """employer_fein, verified_ssn: the (employer, SSN) a reference must have to be a candidate of an open record —
+    its own SSN (rule 6) or one of its 89 one-edit variants (rule 7)."""
+    own = records.select("key", clean_ssn_expr("ssn").alias("ssn")).join(open_emp, on="key")
+    variants = ssn_variants(own, "key", "ssn").join(own.select("key", "employer_fein"), on="key")
+    return (
+        pl.concat(
+            [
+                own.select("employer_fein", pl.col("ssn").alias("verified_ssn")),
+                variants.select("employer_fein", pl.col("variant").alias("verified_ssn")),
+            ]
+        )
+        .drop_nulls()
+        .unique()
+    )
+
+
 def _employer_rules(records: pl.DataFrame, res: pl.DataFrame, history: History) -> pl.DataFrame:
     """6. `employer_name` and 7. `employer_correction:<edit>` (module doc) for the records still unverified in `res`
     → key, verified_ssn, rule. References: this cycle's verified records (key >= 0) and `history` rows (key < 0),
@@ -235,8 +252,8 @@ def _employer_rules(records: pl.DataFrame, res: pl.DataFrame, history: History) 
     feins = open_emp.select("employer_fein").unique()
     emp = [records.select("key", fein).join(feins, on="employer_fein", how="semi")]
     hist = None
-    if callable(history):  # the caller reads the references of these employers only
-        history = history(feins)
+    if callable(history):  # the caller reads only the references that can match: same employer, SSN ≤ 1 edit away
+        history = history(_wanted_references(records, open_emp))
     if history is not None and not history.is_empty():
         hist = (
             history.select(fein, pl.col("verified_ssn").cast(pl.Utf8), "first_name", "last_name")
@@ -326,7 +343,7 @@ def verify_ndnh_records(
     """records: key, ssn, first/middle/last name, dob, source, optionally employer_fein → key, verification (V/U),
     verified_ssn, rule. history: verified NDNH records of earlier cycles (employer_fein, verified_ssn, first_name,
     last_name), employer references for rules 6 and 7 besides this cycle's verified records; or a function from a
-    frame of employer_fein (the employers of the records still open) to those of their rows. confirmed: ssn_key,
+    frame of (employer_fein, verified_ssn) that can be references of the records still open to those rows. confirmed: ssn_key,
     fn_key, ln_key that records verified elsewhere confirmed with an exact DOB (rule 5), besides these records'."""
     M, keys = prepared
     reg = registered_reference(registered)
