@@ -46,19 +46,18 @@ def fast_reference(prepared: tuple[pl.DataFrame, pl.DataFrame]) -> pl.DataFrame:
     )
 
 
-_FAST_JOIN = """ndnh n JOIN ssa_fast f ON f.ssn_key = n.ssn AND f.first_name = n.first_name AND f.last_name = n.last_name
-    WHERE n.cycle_id = ? AND (n.dob IS NULL OR f.dob IS NULL OR n.dob = f.dob)"""
-
-
 def verify_fast(con: duckdb.DuckDBPyConnection, cycle: str, reference: pl.DataFrame) -> int:
-    """Mark this cycle's records the fast path verifies (V, their own SSN) and list them in `FAST_TABLE`; the number
-    of records so verified."""
+    """Mark this cycle's records the fast path verifies (V, their own SSN) and list them in `FAST_TABLE` (ndnh_id,
+    ssn, employer_fein, first_name, last_name; confirmed with the name keys when the DOB is exact); the number of
+    records so verified."""
     con.register("ssa_fast", reference)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {FAST_TABLE} AS SELECT n.ndnh_id FROM {_FAST_JOIN}", [cycle])
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE ndnh_fast_confirmed AS SELECT DISTINCT n.ssn AS ssn_key, f.fn_key, f.ln_key
-            FROM {_FAST_JOIN} AND n.dob = f.dob""",
+            f"""CREATE OR REPLACE TEMP TABLE {FAST_TABLE} AS
+            SELECT n.ndnh_id, n.ssn, n.employer_fein, n.first_name, n.last_name, n.dob = f.dob AS confirmed,
+                f.fn_key, f.ln_key
+            FROM ndnh n JOIN ssa_fast f ON f.ssn_key = n.ssn AND f.first_name = n.first_name AND f.last_name = n.last_name
+            WHERE n.cycle_id = ? AND (n.dob IS NULL OR f.dob IS NULL OR n.dob = f.dob)""",
             [cycle],
         )
     finally:
@@ -87,7 +86,8 @@ def confirmed_keys(con: duckdb.DuckDBPyConnection, ssns: pl.DataFrame) -> pl.Dat
     try:
         return frame(
             con,
-            """SELECT c.* FROM ndnh_fast_confirmed c SEMI JOIN ndnh_open_ssns o ON o.ssn_key = c.ssn_key ORDER BY ALL""",
+            f"""SELECT DISTINCT c.ssn AS ssn_key, c.fn_key, c.ln_key FROM {FAST_TABLE} c
+            SEMI JOIN ndnh_open_ssns o ON o.ssn_key = c.ssn WHERE c.confirmed ORDER BY ALL""",
         )
     finally:
         con.unregister("ndnh_open_ssns")
@@ -101,12 +101,16 @@ def employer_references(con: duckdb.DuckDBPyConnection, cycle: str, as_of, wante
     try:
         return frame(
             con,
-            f"""SELECT DISTINCT n.employer_fein, n.verified_ssn, n.first_name, n.last_name FROM ndnh n
-            SEMI JOIN ndnh_open_employers f ON f.employer_fein = n.employer_fein AND f.verified_ssn = n.verified_ssn
-            WHERE n.verification = 'V' AND ((n.cycle_id <> ? AND n.received > ?::DATE - INTERVAL 12 MONTH)
-                  OR (n.cycle_id = ? AND n.ndnh_id IN (SELECT ndnh_id FROM {FAST_TABLE})))
+            f"""SELECT DISTINCT * FROM (
+                SELECT n.employer_fein, n.verified_ssn, n.first_name, n.last_name FROM ndnh n
+                SEMI JOIN ndnh_open_employers f ON f.employer_fein = n.employer_fein AND f.verified_ssn = n.verified_ssn
+                WHERE n.verified_ssn IN (SELECT verified_ssn FROM ndnh_open_employers) AND n.verification = 'V' AND n.cycle_id <> ? AND n.received > ?::DATE - INTERVAL 12 MONTH
+                UNION ALL
+                SELECT t.employer_fein, t.ssn, t.first_name, t.last_name FROM {FAST_TABLE} t
+                SEMI JOIN ndnh_open_employers f ON f.employer_fein = t.employer_fein AND f.verified_ssn = t.ssn
+                WHERE t.ssn IN (SELECT verified_ssn FROM ndnh_open_employers))
             ORDER BY ALL""",
-            [cycle, as_of, cycle],
+            [cycle, as_of],
         )
     finally:
         con.unregister("ndnh_open_employers")
