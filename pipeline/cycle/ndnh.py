@@ -9,6 +9,8 @@ A person flagged FV by any other state gets the FN with address and employer wit
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -183,12 +185,32 @@ def _proactive_ft(con: duckdb.DuckDBPyConnection, cycle: str) -> None:
     )
 
 
-def run_ndnh(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date, master: MasterRef | None = None) -> NdnhResult:
-    """Verify, match and record facts to send (caller owns the transaction)."""
-    _verify(con, cycle, master or MasterRef(con), as_of)
-    _candidates(con, cycle, as_of)
-    _record_matches(con, cycle)
-    _proactive_ft(con, cycle)
+def run_ndnh(
+    con: duckdb.DuckDBPyConnection,
+    cycle: str,
+    as_of: date,
+    master: MasterRef | None = None,
+    log: Callable[..., None] | None = None,
+) -> NdnhResult:
+    """Verify, match and record facts to send (caller owns the transaction). `log(event, **data)` hears each part's
+    wall and CPU seconds (event `ndnh_part`)."""
+    master = master or MasterRef(con)
+    parts = (
+        ("verify", lambda: _verify(con, cycle, master, as_of)),
+        ("candidates", lambda: _candidates(con, cycle, as_of)),
+        ("matches", lambda: _record_matches(con, cycle)),
+        ("proactive_ft", lambda: _proactive_ft(con, cycle)),
+    )
+    for name, part in parts:
+        wall, cpu = time.perf_counter(), time.process_time()
+        part()
+        if log is not None:
+            log(
+                "ndnh_part",
+                part=name,
+                seconds=round(time.perf_counter() - wall, 3),
+                cpu_seconds=round(time.process_time() - cpu, 3),
+            )
     row = con.execute(
         """SELECT count(*), count(*) FILTER (WHERE verification = 'V'), count(*) FILTER (WHERE verification = 'U')
         FROM ndnh WHERE cycle_id = ?""",
