@@ -37,6 +37,11 @@ record verified by rule 6 or 7 as a reference (no chains).
 
 Anything else stays unverified (U), as NDNH keeps it: posted, but never matched. Records are processed
 in chunks against one prepared master, so memory is bounded by the chunk, not the cycle.
+
+Rules 1 and 2 are `matchers.kernel.decide_pairs` (records joined to the candidates holding their SSN → one
+decision with its evidence per record, no store access), the function a Spark engine calls per SSN partition.
+In the cycle, `pipeline.cycle.ndnhfast` settles in the store first the records that carry the master's own SSN,
+first and last name (rule 1, same decision); this module sees the others.
 """
 
 from __future__ import annotations
