@@ -52,6 +52,35 @@ def one_edit(frame: pl.DataFrame, a: str, b: str) -> pl.Series:
     return per_distinct_pair(frame, a, b, score, "one_edit").cast(pl.Boolean).fill_null(False)
 
 
+def mid_rel_expr(frame: pl.DataFrame) -> pl.Expr:
+    """`mid_rel` of a pair frame: middle initials agree, are blank on either side, or differ."""
+    if "mn" not in frame.columns or "mn_m" not in frame.columns:
+        return pl.lit("blank")
+    mi, mim = pl.col("mn").str.slice(0, 1), pl.col("mn_m").str.slice(0, 1)
+    mid_rel = pl.when(mi.is_null() | mim.is_null()).then(pl.lit("blank")).when(mi == mim).then(pl.lit("agree"))
+    return mid_rel.otherwise(pl.lit("differ"))
+
+
+def dob_level_expr() -> pl.Expr:
+    """`dob_level` of a pair frame (dob_date, dob_date_m): E exact, T in tolerance, D one digit, X, U unknown."""
+    dl, dm = pl.col("dob_date"), pl.col("dob_date_m")
+    tolerance = (
+        ((dl.dt.year() - dm.dt.year()).abs() == 1) & (dl.dt.month() == dm.dt.month()) & (dl.dt.day() == dm.dt.day())
+    ) | ((dl.dt.year() == dm.dt.year()) & (dl.dt.month() == dm.dt.day()) & (dl.dt.day() == dm.dt.month()))
+    one_digit = hamming_expr(_dob_int("dob_date"), _dob_int("dob_date_m"), 8) == 1
+    return (
+        pl.when(dl.is_null() | dm.is_null())
+        .then(pl.lit("U"))
+        .when(dl == dm)
+        .then(pl.lit("E"))
+        .when(tolerance)
+        .then(pl.lit("T"))
+        .when(one_digit)
+        .then(pl.lit("D"))
+        .otherwise(pl.lit("X"))
+    )
+
+
 def agreement(frame: pl.DataFrame) -> pl.DataFrame:
     """Add first_rel, last_rel, mid_rel, dob_level, sex_ok, swapped, first_strong (agree, not by an initial
     alone), via_additional, name_ok (first agrees and last agrees, or swapped names) and name_probable (SSA's
@@ -97,17 +126,6 @@ def agreement(frame: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("similar"))
         .otherwise(pl.lit("differ"))
     )
-    if "mn" in frame.columns and "mn_m" in frame.columns:
-        mi, mim = pl.col("mn").str.slice(0, 1), pl.col("mn_m").str.slice(0, 1)
-        mid_rel = pl.when(mi.is_null() | mim.is_null()).then(pl.lit("blank")).when(mi == mim).then(pl.lit("agree"))
-        mid_rel = mid_rel.otherwise(pl.lit("differ"))
-    else:
-        mid_rel = pl.lit("blank")
-    dl, dm = pl.col("dob_date"), pl.col("dob_date_m")
-    tolerance = (
-        ((dl.dt.year() - dm.dt.year()).abs() == 1) & (dl.dt.month() == dm.dt.month()) & (dl.dt.day() == dm.dt.day())
-    ) | ((dl.dt.year() == dm.dt.year()) & (dl.dt.month() == dm.dt.day()) & (dl.dt.day() == dm.dt.month()))
-    one_digit = hamming_expr(_dob_int("dob_date"), _dob_int("dob_date_m"), 8) == 1
     sex_ok = (
         pl.col("sex1").is_null() | pl.col("sex1_m").is_null() | (pl.col("sex1") == pl.col("sex1_m"))
         if "sex1" in frame.columns and "sex1_m" in frame.columns
@@ -116,7 +134,7 @@ def agreement(frame: pl.DataFrame) -> pl.DataFrame:
     return out.with_columns(
         first_rel=first_rel,
         last_rel=last_rel,
-        mid_rel=mid_rel,
+        mid_rel=mid_rel_expr(frame),
         swapped=swapped,
         first_strong=strong & (fn.str.len_chars() > 1) & (fm.str.len_chars() > 1),
         sex_ok=sex_ok.fill_null(True),
@@ -125,15 +143,7 @@ def agreement(frame: pl.DataFrame) -> pl.DataFrame:
             last_ok | ((fn.str.slice(0, 1) == fm.str.slice(0, 1)) & (ln.str.slice(0, 4) == lm.str.slice(0, 4)))
         ).fill_null(False),
         via_additional=via_additional,
-        dob_level=pl.when(dl.is_null() | dm.is_null())
-        .then(pl.lit("U"))
-        .when(dl == dm)
-        .then(pl.lit("E"))
-        .when(tolerance)
-        .then(pl.lit("T"))
-        .when(one_digit)
-        .then(pl.lit("D"))
-        .otherwise(pl.lit("X")),
+        dob_level=dob_level_expr(),
     ).drop("_fjw", "_ljw", "_nick", "_fedit")
 
 

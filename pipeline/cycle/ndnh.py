@@ -9,11 +9,15 @@ A person flagged FV by any other state gets the FN with address and employer wit
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+import polars as pl
 
+from pipeline.cycle.ndnhfast import FAST_TABLE, confirmed_keys, employer_references, slow_records, verify_fast
 from pipeline.cycle.ssnverify import MasterRef, verify_ndnh
 from pipeline.store import frame
 
@@ -34,14 +38,14 @@ class NdnhResult:
 
 
 def _verify(con: duckdb.DuckDBPyConnection, cycle: str, master: MasterRef, as_of: date) -> None:
-    records = frame(
-        con,
-        """SELECT ndnh_id AS key, ssn, first_name, middle_name, last_name, dob, source, employer_fein
-        FROM ndnh WHERE cycle_id = ? ORDER BY ndnh_id""",
-        [cycle],
-    )
+    """Verify this cycle's records: the fast path in the store (`ndnhfast`), then the kernel and rules 2-7
+    (`ndnhverify`) over the records it left; ndnh_vres (key, rule) for the matches' evidence."""
+    fast = verify_fast(con, cycle, master.fast_reference())
+    records = slow_records(con, cycle)
     if records.is_empty():
-        con.execute("CREATE OR REPLACE TEMP TABLE ndnh_vres (key BIGINT, rule VARCHAR)")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE ndnh_vres AS SELECT ndnh_id AS key, 'exact_ssn' AS rule FROM {FAST_TABLE}"
+        )
         return
     registered = frame(
         con,
@@ -49,38 +53,52 @@ def _verify(con: duckdb.DuckDBPyConnection, cycle: str, master: MasterRef, as_of
             additional_last_name_1, additional_first_name_2, additional_last_name_2
         FROM fcr_persons WHERE status = 'active' AND verified_ssn IS NOT NULL ORDER BY ALL""",
     )
-    # employer references of earlier cycles (NDNH keeps W-4s 12 months, QW 4 quarters): verified records
-    history = frame(
-        con,
-        """SELECT DISTINCT employer_fein, verified_ssn, first_name, last_name FROM ndnh
-        WHERE cycle_id <> ? AND verification = 'V' AND employer_fein IS NOT NULL AND received > ?::DATE - INTERVAL 12 MONTH
-        ORDER BY ALL""",
-        [cycle, as_of],
+    confirmed = confirmed_keys(con, records.select(pl.col("ssn").alias("ssn_key")).unique()) if fast else None
+    result = verify_ndnh(  # noqa: F841 - used by name in SQL
+        records,
+        master,
+        registered,
+        lambda feins: employer_references(con, cycle, as_of, feins),
+        confirmed,
     )
-    result = verify_ndnh(records, master, registered, history)  # noqa: F841 - used by name in SQL
-    del history
     del records
-    con.execute("""UPDATE ndnh SET verification = r.verification, verified_ssn = r.verified_ssn
-        FROM result r WHERE ndnh.ndnh_id = r.key""")
-    con.execute("CREATE OR REPLACE TEMP TABLE ndnh_vres AS SELECT key, rule FROM result WHERE rule IS NOT NULL")
+    con.execute(
+        """UPDATE ndnh SET verification = r.verification, verified_ssn = r.verified_ssn
+        FROM result r WHERE ndnh.cycle_id = ? AND ndnh.ndnh_id = r.key""",
+        [cycle],
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE ndnh_vres AS SELECT ndnh_id AS key, 'exact_ssn' AS rule FROM {FAST_TABLE}
+        UNION ALL SELECT key, rule FROM result WHERE rule IS NOT NULL"""
+    )
+
+
+FACT_COLUMNS = (
+    "source, verified_ssn, employer_fein, hire_date, reporting_period, wage_amount, benefit_amount, address_line_1, zip"
+)
 
 
 def _candidates(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date) -> None:
+    """The hits (N, P, L) on the verified SSN, each fact's key computed for the hits only (not for every record of
+    the last 12 months); the first hit per (state, member, fact) not sent before."""
+    r_cols = ", ".join(f"r.{c.strip()}" for c in FACT_COLUMNS.split(","))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE cand AS
-        WITH persons AS (SELECT * FROM fcr_persons WHERE status = 'active' AND verified_ssn IS NOT NULL),
-        recent AS (SELECT n.*, {FACT} AS fact_key FROM ndnh n WHERE n.verification = 'V'
-                   AND n.received > ?::DATE - INTERVAL 12 MONTH),
+        WITH persons AS (SELECT state, case_id, member_id, verified_ssn, verified_cycle FROM fcr_persons
+                         WHERE status = 'active' AND verified_ssn IS NOT NULL),
+        recent AS (SELECT ndnh_id, cycle_id, {FACT_COLUMNS} FROM ndnh WHERE verification = 'V'
+                   AND received > ?::DATE - INTERVAL 12 MONTH),
         hits AS (
-          SELECT 'N' AS match_type, 3 AS prio, p.state, p.case_id, p.member_id, r.ndnh_id, r.fact_key, r.source
+          SELECT 'N' AS match_type, 3 AS prio, p.state, p.case_id, p.member_id, r.ndnh_id, {r_cols}
           FROM recent r JOIN persons p ON p.verified_ssn = r.verified_ssn WHERE r.cycle_id = ?
           UNION ALL
-          SELECT 'P', 2, p.state, p.case_id, p.member_id, r.ndnh_id, r.fact_key, r.source
+          SELECT 'P', 2, p.state, p.case_id, p.member_id, r.ndnh_id, {r_cols}
           FROM persons p JOIN recent r ON p.verified_ssn = r.verified_ssn WHERE p.verified_cycle = ?
           UNION ALL
-          SELECT 'L', 1, l.state, l.case_id, l.member_id, r.ndnh_id, r.fact_key, r.source
-          FROM locate_requests l JOIN recent r ON l.verified_ssn = r.verified_ssn WHERE l.cycle_id = ?)
-        SELECT h.* FROM hits h
+          SELECT 'L', 1, l.state, l.case_id, l.member_id, r.ndnh_id, {r_cols}
+          FROM locate_requests l JOIN recent r ON l.verified_ssn = r.verified_ssn WHERE l.cycle_id = ?),
+        keyed AS (SELECT match_type, prio, state, case_id, member_id, ndnh_id, {FACT} AS fact_key, source FROM hits n)
+        SELECT h.* FROM keyed h
         WHERE NOT EXISTS (SELECT 1 FROM responses_sent s WHERE s.recipient = h.state AND s.member_id = h.member_id
                           AND s.fact_key = h.fact_key AND s.record_type = 'FN')
         QUALIFY row_number() OVER (PARTITION BY h.state, h.member_id, h.fact_key
@@ -167,12 +185,32 @@ def _proactive_ft(con: duckdb.DuckDBPyConnection, cycle: str) -> None:
     )
 
 
-def run_ndnh(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date, master: MasterRef | None = None) -> NdnhResult:
-    """Verify, match and record facts to send (caller owns the transaction)."""
-    _verify(con, cycle, master or MasterRef(con), as_of)
-    _candidates(con, cycle, as_of)
-    _record_matches(con, cycle)
-    _proactive_ft(con, cycle)
+def run_ndnh(
+    con: duckdb.DuckDBPyConnection,
+    cycle: str,
+    as_of: date,
+    master: MasterRef | None = None,
+    log: Callable[..., None] | None = None,
+) -> NdnhResult:
+    """Verify, match and record facts to send (caller owns the transaction). `log(event, **data)` hears each part's
+    wall and CPU seconds (event `ndnh_part`)."""
+    master = master or MasterRef(con)
+    parts = (
+        ("verify", lambda: _verify(con, cycle, master, as_of)),
+        ("candidates", lambda: _candidates(con, cycle, as_of)),
+        ("matches", lambda: _record_matches(con, cycle)),
+        ("proactive_ft", lambda: _proactive_ft(con, cycle)),
+    )
+    for name, part in parts:
+        wall, cpu = time.perf_counter(), time.process_time()
+        part()
+        if log is not None:
+            log(
+                "ndnh_part",
+                part=name,
+                seconds=round(time.perf_counter() - wall, 3),
+                cpu_seconds=round(time.process_time() - cpu, 3),
+            )
     row = con.execute(
         """SELECT count(*), count(*) FILTER (WHERE verification = 'V'), count(*) FILTER (WHERE verification = 'U')
         FROM ndnh WHERE cycle_id = ?""",

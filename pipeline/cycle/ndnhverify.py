@@ -37,20 +37,30 @@ record verified by rule 6 or 7 as a reference (no chains).
 
 Anything else stays unverified (U), as NDNH keeps it: posted, but never matched. Records are processed
 in chunks against one prepared master, so memory is bounded by the chunk, not the cycle.
+
+Rules 1 and 2 are `matchers.kernel.decide_pairs` (records joined to the candidates holding their SSN → one
+decision with its evidence per record, no store access), the function a Spark engine calls per SSN partition.
+In the cycle, `pipeline.cycle.ndnhfast` settles in the store first the records that carry the master's own SSN,
+first and last name (rule 1, same decision); this module sees the others.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
-from matchers.evidence import agreement, correction_ok, exact_ok
+from matchers.evidence import agreement, correction_ok
+from matchers.kernel import candidate_pairs, decide_pairs, record_keys
+from matchers.names import add_phonetics
 from matchers.persons import prepare_persons
 from matchers.ssn import clean_ssn_expr, ssn_variants
 from matchers.verify import _search, _with_master, _with_person, prepare_input
 
 CHUNK = 500_000
 VARIANT_CHUNK = 25_000  # records whose 89 SSN variants are joined at once (rule 7)
-CORRECTABLE = ("H99", "H97")  # W-4, UI (not QW H98)
+CORRECTABLE = ("H99", "H97")
+CONFIRMED = ("ssn_key", "fn_key", "ln_key")  # W-4, UI (not QW H98)
 OUT = {"key": pl.Int64, "verification": pl.Utf8, "verified_ssn": pl.Utf8, "rule": pl.Utf8}
 _NULL_PERSON = ("sex", "street", "city", "state", "zip")
 
@@ -98,42 +108,28 @@ def _verify_chunk(
     recs: pl.DataFrame, M: pl.DataFrame, keys: pl.DataFrame, reg: tuple[pl.DataFrame, pl.DataFrame] | None
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(verified: key, verified_ssn, rule; names confirmed with an exact DOB: ssn_key, fn_key, ln_key;
-    still unverified: key, ssn_key, fn_key, ln_key)."""
-    P, _ = prepare_input(person_input(recs))
+    still unverified: key, ssn_key, fn_key, ln_key). Rules 1 and 2 are `matchers.kernel.decide_pairs` over the
+    records joined to the candidates holding their SSN; records are `p` = key."""
+    K = record_keys(recs).with_columns(pl.col("key").alias("p"))
     found = []
-    exact = agreement(
-        _with_master(
-            _with_person(P.select("p", pl.col("ssn_digits").alias("ssn_key")).drop_nulls().join(keys, on="ssn_key"), P),
-            M,
-        )
-    )
-    confirmed = exact.filter(exact_ok() & (pl.col("dob_level") == "E")).select("ssn_key", "fn_key", "ln_key")
-    got = (
-        exact.filter(exact_ok())
-        .sort("p", "m")
-        .group_by("p", maintain_order=True)
-        .agg(pl.col("ssn_key").first())
-        .with_columns(pl.lit("exact_ssn").alias("rule"))
+    exact = decide_pairs(candidate_pairs(K, M, keys))
+    confirmed = exact.filter(pl.col("confirmed")).join(K.select("key", "fn_key", "ln_key"), on="key")
+    confirmed = confirmed.select("ssn_key", "fn_key", "ln_key")
+    got = exact.filter(pl.col("accepted")).select(
+        pl.col("key").alias("p"), "ssn_key", pl.lit("exact_ssn").alias("rule")
     )
     found.append(got)
-    rest = P.join(got.select("p"), on="p", how="anti")
+    rest = K.join(got.select("p"), on="p", how="anti")
     if reg is not None and rest.height:
         R, rkeys = reg
-        cand = rest.select("p", pl.col("ssn_digits").alias("ssn_key")).drop_nulls().join(rkeys, on="ssn_key")
-        cand = agreement(_with_master(_with_person(cand, P), R))
-        got = (
-            cand.filter(exact_ok())
-            .sort("p", "m")
-            .group_by("p", maintain_order=True)
-            .agg(pl.col("ssn_key").first())
-            .with_columns(pl.lit("registered_name").alias("rule"))
-        )
+        cand = decide_pairs(candidate_pairs(rest, R, rkeys)).filter(pl.col("accepted"))
+        got = cand.select(pl.col("key").alias("p"), "ssn_key", pl.lit("registered_name").alias("rule"))
         found.append(got)
         rest = rest.join(got.select("p"), on="p", how="anti")
     fixable = rest.filter(pl.col("source").is_in(CORRECTABLE))
     if fixable.height:
-        var = ssn_variants(fixable, "p", "ssn_digits").rename({"variant": "ssn_key"}).join(keys, on="ssn_key")
-        var = agreement(_with_master(_with_person(var, P), M))
+        var = ssn_variants(fixable, "p", "ssn_key").rename({"variant": "ssn_key"}).join(keys, on="ssn_key")
+        var = agreement(_with_master(_with_person(var, fixable), M))
         var = var.filter(correction_ok())
         one = (
             var.sort("p", "m")
@@ -144,17 +140,13 @@ def _verify_chunk(
         found.append(got)
         fixable = fixable.join(got.select("p"), on="p", how="anti").filter(pl.col("dob_date").is_not_null())
     if fixable.height:  # identification by name + DOB when the SSN fails (unique person only)
+        fixable = add_phonetics(add_phonetics(fixable, "fn_key", "fn", ("nysiis",)), "ln_key", "ln", ("nysiis",))
         got = _search(fixable, M, None).filter(pl.col("code") == "P")
         found.append(got.select("p", pl.col("chosen").alias("ssn_key"), pl.lit("name_dob_search").alias("rule")))
     res = pl.concat([f.select("p", "ssn_key", "rule") for f in found])
-    ids = P.select("p", pl.col("id").cast(pl.Int64).alias("key"))
-    rest = (
-        P.join(res.select("p"), on="p", how="anti")
-        .select(pl.col("id").cast(pl.Int64).alias("key"), pl.col("ssn_digits").alias("ssn_key"), "fn_key", "ln_key")
-        .drop_nulls()
-    )
+    rest = K.join(res.select("p"), on="p", how="anti").select("key", "ssn_key", "fn_key", "ln_key").drop_nulls()
     return (
-        ids.join(res, on="p", how="inner").select("key", pl.col("ssn_key").alias("verified_ssn"), "rule"),
+        res.select(pl.col("p").alias("key"), pl.col("ssn_key").alias("verified_ssn"), "rule"),
         confirmed.drop_nulls().unique(),
         rest,
     )
@@ -229,7 +221,27 @@ def _variant_keys(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _employer_rules(records: pl.DataFrame, res: pl.DataFrame, history: pl.DataFrame | None) -> pl.DataFrame:
+History = pl.DataFrame | Callable[[pl.DataFrame], pl.DataFrame] | None
+
+
+def _wanted_references(records: pl.DataFrame, open_emp: pl.DataFrame) -> pl.DataFrame:
+    """employer_fein, verified_ssn: the (employer, SSN) a reference must have to be a candidate of an open record —
+    its own SSN (rule 6) or one of its 89 one-edit variants (rule 7)."""
+    own = records.select("key", clean_ssn_expr("ssn").alias("ssn")).join(open_emp, on="key")
+    variants = ssn_variants(own, "key", "ssn").join(own.select("key", "employer_fein"), on="key")
+    return (
+        pl.concat(
+            [
+                own.select("employer_fein", pl.col("ssn").alias("verified_ssn")),
+                variants.select("employer_fein", pl.col("variant").alias("verified_ssn")),
+            ]
+        )
+        .drop_nulls()
+        .unique()
+    )
+
+
+def _employer_rules(records: pl.DataFrame, res: pl.DataFrame, history: History) -> pl.DataFrame:
     """6. `employer_name` and 7. `employer_correction:<edit>` (module doc) for the records still unverified in `res`
     → key, verified_ssn, rule. References: this cycle's verified records (key >= 0) and `history` rows (key < 0),
     joined on one integer key per (employer, SSN); names are normalised only for the records still open and the
@@ -238,8 +250,15 @@ def _employer_rules(records: pl.DataFrame, res: pl.DataFrame, history: pl.DataFr
     if "employer_fein" not in records.columns:
         return empty
     fein = pl.col("employer_fein").cast(pl.Utf8)
-    emp = [records.select("key", fein)]
+    # only the employers of the records still open can hold a reference for them
+    open_emp = records.select("key", fein).drop_nulls("employer_fein").join(res.select("key"), on="key", how="anti")
+    if open_emp.is_empty():
+        return empty
+    feins = open_emp.select("employer_fein").unique()
+    emp = [records.select("key", fein).join(feins, on="employer_fein", how="semi")]
     hist = None
+    if callable(history):  # the caller reads only the references that can match: same employer, SSN ≤ 1 edit away
+        history = history(_wanted_references(records, open_emp))
     if history is not None and not history.is_empty():
         hist = (
             history.select(fein, pl.col("verified_ssn").cast(pl.Utf8), "first_name", "last_name")
@@ -247,6 +266,7 @@ def _employer_rules(records: pl.DataFrame, res: pl.DataFrame, history: pl.DataFr
             .unique(maintain_order=True)
         )
         hist = hist.with_columns((-1 - pl.int_range(pl.len(), dtype=pl.Int64)).alias("key"))
+        hist = hist.join(feins, on="employer_fein", how="semi")
         emp.append(hist.select("key", "employer_fein"))
     emp = (
         pl.concat(emp)
@@ -255,7 +275,7 @@ def _employer_rules(records: pl.DataFrame, res: pl.DataFrame, history: pl.DataFr
             "key", pl.col("employer_fein").cast(pl.Categorical).to_physical().cast(pl.Int64).alias("e")
         )
     )
-    verified = res.select("key", "verified_ssn")
+    verified = res.select("key", "verified_ssn").join(emp.select("key"), on="key", how="semi")
     if hist is not None:
         verified = pl.concat([verified, hist.select("key", "verified_ssn")])
     ref = (
@@ -263,9 +283,7 @@ def _employer_rules(records: pl.DataFrame, res: pl.DataFrame, history: pl.DataFr
         .select(pl.col("key").alias("rkey"), (pl.col("e") * _B + _ssn_int("verified_ssn")).alias("k"), "verified_ssn")
         .drop_nulls("k")
     )
-    open_ = records.join(
-        emp.filter(pl.col("key") >= 0).join(res.select("key"), on="key", how="anti"), on="key", how="semi"
-    )
+    open_ = records.join(open_emp, on="key", how="semi")
     if open_.is_empty() or ref.is_empty():
         return empty
     P = (
@@ -324,11 +342,14 @@ def verify_ndnh_records(
     prepared: tuple[pl.DataFrame, pl.DataFrame],
     registered: pl.DataFrame | None = None,
     chunk: int = CHUNK,
-    history: pl.DataFrame | None = None,
+    history: History = None,
+    confirmed: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """records: key, ssn, first/middle/last name, dob, source, optionally employer_fein → key, verification (V/U),
     verified_ssn, rule. history: verified NDNH records of earlier cycles (employer_fein, verified_ssn, first_name,
-    last_name), employer references for rules 6 and 7 besides this cycle's verified records."""
+    last_name), employer references for rules 6 and 7 besides this cycle's verified records; or a function from a
+    frame of (employer_fein, verified_ssn) that can be references of the records still open to those rows. confirmed: ssn_key,
+    fn_key, ln_key that records verified elsewhere confirmed with an exact DOB (rule 5), besides these records'."""
     M, keys = prepared
     reg = registered_reference(registered)
     parts = [_verify_chunk(records.slice(i, chunk), M, keys, reg) for i in range(0, records.height, chunk)]
@@ -338,7 +359,8 @@ def verify_ndnh_records(
         else pl.DataFrame(schema={"key": pl.Int64, "verified_ssn": pl.Utf8, "rule": pl.Utf8})
     )
     if parts:  # 5. the same SSN + exact name keys as a record of this cycle that SSA confirmed with its DOB
-        confirmed = pl.concat([p[1] for p in parts]).unique()
+        confirmed = pl.concat([p[1] for p in parts] + ([confirmed.select(CONFIRMED)] if confirmed is not None else []))
+        confirmed = confirmed.unique()
         same_name = pl.concat([p[2] for p in parts]).join(confirmed, on=["ssn_key", "fn_key", "ln_key"], how="semi")
         res = pl.concat(
             [

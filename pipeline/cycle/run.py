@@ -63,7 +63,7 @@ class CycleSummary:
 
 def _ndnh(ctx: CycleContext) -> NdnhResult | None:
     try:
-        return ctx.committed("ndnh", lambda: run_ndnh(ctx.con, ctx.cycle_id, ctx.as_of, ctx.master))
+        return ctx.committed("ndnh", lambda: run_ndnh(ctx.con, ctx.cycle_id, ctx.as_of, ctx.master, ctx.log.event))
     finally:
         ctx.master = None  # the prepared master is the cycle's largest frame: freed before outbound
 

@@ -211,6 +211,7 @@ class MasterRef:
     def __init__(self, con):
         self.con = con
         self._prepared = None
+        self._fast = None
 
     def raw(self) -> pl.DataFrame:
         from pipeline.store import frame
@@ -223,6 +224,14 @@ class MasterRef:
 
             self._prepared = prepare_master(self.raw())
         return self._prepared
+
+    def fast_reference(self) -> pl.DataFrame:
+        """The SSNs the NDNH fast path may verify (`pipeline.cycle.ndnhfast.fast_reference`), built once."""
+        if self._fast is None:
+            from pipeline.cycle.ndnhfast import fast_reference
+
+            self._fast = fast_reference(self.prepared())
+        return self._fast
 
 
 def verify_persons(
@@ -242,10 +251,13 @@ def verify_ndnh(
     records: pl.DataFrame,
     master: pl.DataFrame | MasterRef,
     registered: pl.DataFrame | None = None,
-    history: pl.DataFrame | None = None,
+    history=None,
+    confirmed: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """NDNH records → key, verification (V/U), verified_ssn, rule (see pipeline.cycle.ndnhverify). history: verified NDNH
-    records of earlier cycles (employer_fein, verified_ssn, first_name, last_name)."""
+    records of earlier cycles (employer_fein, verified_ssn, first_name, last_name), or a function of the open
+    employers giving them; confirmed: (ssn_key, fn_key, ln_key) confirmed with an exact DOB by records verified
+    elsewhere (the fast path)."""
     if _external("verify_fcr_persons") is None:
         raw = master.raw() if isinstance(master, MasterRef) else master
         return simple_verify_ndnh(records, raw).with_columns(pl.lit("simple").alias("rule"))
@@ -253,4 +265,4 @@ def verify_ndnh(
     from pipeline.cycle.ndnhverify import verify_ndnh_records
 
     prepared = master.prepared() if isinstance(master, MasterRef) else prepare_master(master)
-    return verify_ndnh_records(records, prepared, registered, history=history)
+    return verify_ndnh_records(records, prepared, registered, history=history, confirmed=confirmed)
