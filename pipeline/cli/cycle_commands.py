@@ -26,6 +26,31 @@ if TYPE_CHECKING:
 # pipeline.cycle.run imports every stage (pandera, altair: seconds); `fpls run` imports it when it runs.
 
 AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Cycle date YYYY-MM-DD (reproducible runs).")]
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Where the matching kernels run: local (embedded, the default) or spark (needs the .[spark] extra and Java).",
+    ),
+]
+SparkMasterOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--spark-master",
+        help="Spark master or Spark Connect URL (sc://host:15002) for --engine spark "
+        "(default $FPLS_SPARK_MASTER, else local[*]).",
+    ),
+]
+
+
+def engine_or_exit(name: str, master: str | None):
+    """The engine asked for, or exit 78 (configuration) saying what is missing."""
+    from pipeline.engine import EngineUnavailable, engine_for
+
+    try:
+        return engine_for(name, master)
+    except EngineUnavailable as exc:
+        fail(f"configuration: {exc}", Exit.CONFIG)
 
 
 def _as_of(text: str | None) -> date | None:
@@ -61,8 +86,11 @@ def run(
     as_of: AsOfOption = None,
     watch_: Annotated[bool, typer.Option("--watch", help="Keep polling inbound/ and run cycles.")] = False,
     json: JsonOption = False,
+    engine: EngineOption = "local",
+    spark_master: SparkMasterOption = None,
 ) -> None:
     """Run one cycle over everything ready in inbound/ (or resume an interrupted one)."""
+    kernels = engine_or_exit(engine, spark_master)  # before the cycle's imports: a missing extra fails fast
     from pipeline.cycle.run import POLL_SECONDS, CycleBusy, run_cycle, watch
     from pipeline.enforcement.asap_settings import SettingsError
 
@@ -70,10 +98,11 @@ def run(
     show = (lambda s: emit_json(s.to_json())) if json else print_summary
     try:
         if watch_:
-            watch(home, day, POLL_SECONDS, show, on_busy=lambda exc: info(f"busy, trying again: {exc}"))
+            busy = lambda exc: info(f"busy, trying again: {exc}")  # noqa: E731
+            watch(home, day, POLL_SECONDS, show, on_busy=busy, engine=kernels)
             return
         with cycle_progress(wanted(json)) as progress:
-            summary = run_cycle(home, day, progress=progress)
+            summary = run_cycle(home, day, progress=progress, engine=kernels)
     except CycleBusy as exc:
         fail(f"busy: {exc}", Exit.TEMPFAIL)
     except SettingsError as exc:  # a state's ASAP settings file (states/<ST>.yaml); the cycle resumes once fixed
@@ -84,6 +113,8 @@ def run(
         fail(f"permission denied: {exc}", Exit.NOPERM)
     except OSError as exc:
         fail(f"I/O error: {exc}", Exit.IOERR)
+    finally:
+        kernels.close()
     if summary is None:
         emit_json({"cycle": None, "message": "nothing ready in inbound/"}) if json else info(
             "nothing ready in inbound/"
