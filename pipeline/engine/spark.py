@@ -64,6 +64,7 @@ class _Session:
                     builder.master(self.master)
                     .config("spark.driver.memory", DRIVER_MEMORY)
                     .config("spark.ui.enabled", "false")
+                    .config("spark.ui.showConsoleProgress", "false")  # stderr is the log, not a terminal display
                     .config("spark.log.level", "ERROR")
                 )
             self.spark = builder.getOrCreate()
@@ -109,6 +110,7 @@ class SparkEngine:
         spark = self._session.get()
         df = spark.read.parquet(str(inputs / "part.parquet"))
         n = partitions(json.loads((inputs / SEALED).read_text())["rows"], spark)
+        spark.conf.set("spark.sql.shuffle.partitions", str(n))  # one shuffle partition per kernel partition
         out_type = spark_schema(kernel.out_schema)
         call = partition_call(
             kernel,
