@@ -10,11 +10,14 @@ import typer
 
 from pipeline.cli.progress import cycle_progress, wanted
 from pipeline.clikit import (
+    EngineOption,
     Exit,
     HomeOption,
     JsonOption,
+    SparkMasterOption,
     emit_json,
     emit_query,
+    engine_or_exit,
     fail,
     info,
     read_store,
@@ -26,31 +29,6 @@ if TYPE_CHECKING:
 # pipeline.cycle.run imports every stage (pandera, altair: seconds); `fpls run` imports it when it runs.
 
 AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Cycle date YYYY-MM-DD (reproducible runs).")]
-EngineOption = Annotated[
-    str,
-    typer.Option(
-        "--engine",
-        help="Where the matching kernels run: local (embedded, the default) or spark (needs the .[spark] extra and Java).",
-    ),
-]
-SparkMasterOption = Annotated[
-    Optional[str],
-    typer.Option(
-        "--spark-master",
-        help="Spark master or Spark Connect URL (sc://host:15002) for --engine spark "
-        "(default $FPLS_SPARK_MASTER, else local[*]).",
-    ),
-]
-
-
-def engine_or_exit(name: str, master: str | None):
-    """The engine asked for, or exit 78 (configuration) saying what is missing."""
-    from pipeline.engine import EngineUnavailable, engine_for
-
-    try:
-        return engine_for(name, master)
-    except EngineUnavailable as exc:
-        fail(f"configuration: {exc}", Exit.CONFIG)
 
 
 def _as_of(text: str | None) -> date | None:

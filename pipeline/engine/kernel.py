@@ -37,7 +37,7 @@ class Kernel:
 class Engine(Protocol):
     name: str
 
-    def bound(self, scratch: Path, metrics: Path) -> Engine:
+    def bound(self, scratch: Path, metrics: Path | None) -> Engine:
         """This engine for one cycle: its scratch folder (Parquet exchanged with a cluster) and the JSON-lines
         file where each partition's measured cost goes."""
         ...

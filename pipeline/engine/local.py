@@ -13,7 +13,7 @@ from pipeline.engine.kernel import Kernel
 class LocalEngine:
     name = "local"
 
-    def bound(self, scratch: Path, metrics: Path) -> LocalEngine:
+    def bound(self, scratch: Path, metrics: Path | None) -> LocalEngine:
         return self  # nothing leaves the process
 
     def close(self) -> None:

@@ -148,9 +148,16 @@ def export_inputs(stage: Path, frame: pl.DataFrame, sides: Mapping[str, pl.DataF
     return inputs
 
 
-_SPARK_TYPES = {
+_SPARK_TYPES = {  # Spark has no unsigned integers: positions (UInt32) travel as LongType, cast back on return
     pl.Int64: "LongType",
+    pl.UInt32: "LongType",
+    pl.UInt64: "LongType",
     pl.Int32: "IntegerType",
+    pl.UInt16: "IntegerType",
+    pl.Int16: "ShortType",
+    pl.UInt8: "ShortType",
+    pl.Int8: "ByteType",
+    pl.Float32: "FloatType",
     pl.Utf8: "StringType",
     pl.Date: "DateType",
     pl.Boolean: "BooleanType",
