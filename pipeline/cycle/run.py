@@ -108,7 +108,8 @@ STAGES: tuple[tuple[str, Callable[[CycleContext], object]], ...] = (
     ("fcr", lambda ctx: ctx.committed("fcr", lambda: run_fcr(ctx.con, ctx.cycle_id, ctx.master))),
     ("ndnh", _ndnh),
     ("outbound", lambda ctx: write_outbound(ctx.con, ctx.home, ctx.cycle_id, ctx.as_of)),
-    ("enforcement", lambda ctx: run_enforcement(ctx.con, ctx.home, ctx.cycle_id, ctx.as_of)),  # adds to manifests
+    # adds to manifests; the debtor linkage's pair comparison runs on the cycle's engine
+    ("enforcement", lambda ctx: run_enforcement(ctx.con, ctx.home, ctx.cycle_id, ctx.as_of, ctx.engine)),
     ("portal", lambda ctx: run_portal(ctx.con, ctx.home, ctx.cycle_id, ctx.as_of)),  # reads documents in work/
     ("disclosure", lambda ctx: log_cycle_disclosures(ctx.con, ctx.home, ctx.cycle_id)),
     ("archive", archive_cycle),
