@@ -66,6 +66,8 @@ class _Session:
                     .config("spark.ui.enabled", "false")
                     .config("spark.ui.showConsoleProgress", "false")  # stderr is the log, not a terminal display
                     .config("spark.log.level", "ERROR")
+                    # each kernel partition its own task: adaptive execution would merge small ones into one
+                    .config("spark.sql.adaptive.coalescePartitions.enabled", "false")
                 )
             self.spark = builder.getOrCreate()
         return self.spark
