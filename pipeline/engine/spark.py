@@ -14,6 +14,7 @@ import math
 import os
 import shutil
 import sys
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -45,13 +46,22 @@ def require_spark(master: str) -> None:
 
 
 class _Session:
-    """One SparkSession per process, started on first use (the JVM costs seconds) and shared by the cycle."""
+    """One SparkSession per process, shared by the cycle's stages. The JVM takes tens of seconds to start on a
+    busy machine, so `warm_up` starts it in the background while the cycle claims and loads files."""
 
     def __init__(self, master: str):
         self.master = master
         self.spark = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        threading.Thread(target=self.get, name="spark-warm-up", daemon=True).start()
 
     def get(self):
+        with self._lock:
+            return self._start()
+
+    def _start(self):
         if self.spark is None:
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers import the same fpls and polars
             from pyspark.sql import SparkSession
@@ -73,9 +83,10 @@ class _Session:
         return self.spark
 
     def stop(self) -> None:
-        if self.spark is not None:
-            self.spark.stop()
-            self.spark = None
+        with self._lock:
+            if self.spark is not None:
+                self.spark.stop()
+                self.spark = None
 
 
 class SparkEngine:
@@ -88,7 +99,7 @@ class SparkEngine:
         self.metrics = metrics
         self._session = session or _Session(master)
 
-    def bound(self, scratch: Path, metrics: Path) -> SparkEngine:
+    def bound(self, scratch: Path, metrics: Path | None) -> SparkEngine:
         return SparkEngine(self.master, scratch, metrics, self._session)
 
     def close(self) -> None:
