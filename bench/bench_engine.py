@@ -90,8 +90,20 @@ def run(args: list[str], env: dict | None = None) -> dict:
 
 def stage_seconds(home: Path) -> dict[str, float]:
     (log,) = [p for p in (home / "logs").glob("*.jsonl") if p.name.count(".") == 1 and p.name[0].isdigit()]
-    rows = [json.loads(line) for line in log.read_text().splitlines()]
-    return {r["stage"]: r["seconds"] for r in rows if r.get("event") == "stage"}
+    return {
+        r["stage"]: r["seconds"]
+        for r in map(_json_or_none, log.read_text().splitlines())
+        if r and r.get("event") == "stage"
+    }
+
+
+def _json_or_none(line: str) -> dict | None:
+    """A log line, or None when the log's SSN scrubber made it unparsable (it masks any 9-digit number, a
+    manifest's byte count included)."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError:
+        return None
 
 
 def partition_costs(home: Path) -> dict[str, dict]:
