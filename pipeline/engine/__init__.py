@@ -2,7 +2,7 @@
 function from one partition's polars frame (all rows sharing a hash of the partition key) plus read-only
 side frames to a result frame. `LocalEngine` calls it once over the whole frame, in process, as the
 embedded cycle always did; `SparkEngine` ships the frame to Spark as Parquet, hash-partitions it on the
-key and calls the same function per partition through `groupBy(...).applyInArrow`, and brings the result
+key and calls the same function per partition through `repartition(n, key).mapInArrow`, and brings the result
 back as Parquet. One implementation of every rule: the engines differ only in how they call the kernel.
 
 Sits below matchers (so `fpls link` can use it) and imports only polars / pyarrow, the safeguards'

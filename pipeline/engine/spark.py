@@ -1,6 +1,6 @@
 """The Spark engine (`fpls run --engine spark`): a kernel's input and side frames go to Parquet in the
 cycle's scratch folder, Spark hash-partitions the input on the kernel's key and calls the kernel per
-partition (`groupBy(...).applyInArrow`), and the result comes back as Parquet, sorted into the order the
+partition (`repartition(n, key).mapInArrow`), and the result comes back as Parquet, sorted into the order the
 embedded engine returns, so the store and everything after matching cannot tell the engines apart.
 
 Restartable: the exported inputs are sealed with a marker holding their shape; a cycle killed while Spark
@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.engine.kernel import DEFAULT_MASTER, MASTER_ENV, EngineUnavailable, Kernel
-from pipeline.engine.worker import PARTITION_COLUMN, partition_call
+from pipeline.engine.worker import partition_call
 from pipeline.safeguards.faults import checkpoint
 
 ROWS_PER_PARTITION = int(os.environ.get("FPLS_SPARK_PARTITION_ROWS", "250000"))
@@ -123,7 +123,6 @@ class SparkEngine:
         spark = self._session.get()
         df = spark.read.parquet(str(inputs / "part.parquet"))
         n = partitions(json.loads((inputs / SEALED).read_text())["rows"], spark)
-        spark.conf.set("spark.sql.shuffle.partitions", str(n))  # one shuffle partition per kernel partition
         out_type = spark_schema(kernel.out_schema)
         call = partition_call(
             kernel,
@@ -132,9 +131,9 @@ class SparkEngine:
             {name: str(inputs / f"side_{name}.parquet") for name in side_names},
             str(self.metrics) if self.metrics else None,
         )
-        bucket = F.lit(0) if kernel.key is None else F.pmod(F.xxhash64(F.col(kernel.key)), F.lit(n))
-        bucketed = df.withColumn(PARTITION_COLUMN, bucket)
-        bucketed.groupBy(PARTITION_COLUMN).applyInArrow(call, out_type).write.mode("overwrite").parquet(str(result_dir))
+        # exactly n hash partitions of the key, one task each: every row of a key in the same kernel call
+        parts = df.repartition(1) if kernel.key is None else df.repartition(n, F.col(kernel.key))
+        parts.mapInArrow(call, out_type).write.mode("overwrite").parquet(str(result_dir))
 
 
 def partitions(rows: int, spark) -> int:

@@ -11,14 +11,13 @@ import json
 import os
 import resource
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import polars as pl
 import pyarrow as pa
 
 from pipeline.engine.kernel import Kernel
 
-PARTITION_COLUMN = "_fpls_part"
 _SIDES: dict[str, tuple[tuple[int, int], pl.DataFrame]] = {}
 
 
@@ -38,19 +37,23 @@ def partition_call(
     out_arrow: pa.Schema,
     side_paths: Mapping[str, str],
     metrics_path: str | None,
-) -> Callable[[pa.Table], pa.Table]:
-    """The function `applyInArrow` calls with one partition's Arrow table: the kernel over it as polars."""
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """The function `mapInArrow` calls with one hash partition's Arrow batches: the kernel over them as one
+    polars frame."""
 
-    def call(table: pa.Table) -> pa.Table:
+    def call(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        table = pa.Table.from_batches(list(batches))  # the kernel sees its whole partition at once
+        if table.num_rows == 0:
+            return  # a hash partition no key fell into
         started = time.perf_counter()
         sides = {name: read_side(path) for name, path in side_paths.items()}
         loaded = time.perf_counter()
-        part = pl.from_arrow(table.drop_columns([PARTITION_COLUMN])).cast(dict(in_schema))
+        part = pl.from_arrow(table).cast(dict(in_schema))
         out = kernel.fn(part, **sides).select(list(kernel.out_schema)).cast(dict(kernel.out_schema))
         arrow = out.to_arrow().cast(out_arrow)
         if metrics_path:
             _record(metrics_path, kernel.name, part.height, out.height, loaded - started, time.perf_counter() - loaded)
-        return arrow
+        yield from arrow.to_batches()
 
     return call
 
