@@ -46,16 +46,13 @@ def require_spark(master: str) -> None:
 
 
 class _Session:
-    """One SparkSession per process, shared by the cycle's stages. The JVM takes tens of seconds to start on a
-    busy machine, so `warm_up` starts it in the background while the cycle claims and loads files."""
+    """One SparkSession per process, started on first use (the JVM takes tens of seconds on a busy machine)
+    and shared by the cycle's stages."""
 
     def __init__(self, master: str):
         self.master = master
         self.spark = None
         self._lock = threading.Lock()
-
-    def warm_up(self) -> None:
-        threading.Thread(target=self.get, name="spark-warm-up", daemon=True).start()
 
     def get(self):
         with self._lock:
