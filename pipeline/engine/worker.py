@@ -42,9 +42,10 @@ def partition_call(
     polars frame."""
 
     def call(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        table = pa.Table.from_batches(list(batches))  # the kernel sees its whole partition at once
-        if table.num_rows == 0:
-            return  # a hash partition no key fell into
+        received = [batch for batch in batches if batch.num_rows]
+        if not received:
+            return  # a hash partition no key fell into (Spark may send it no batch at all)
+        table = pa.Table.from_batches(received)  # the kernel sees its whole partition at once
         started = time.perf_counter()
         sides = {name: read_side(path) for name, path in side_paths.items()}
         loaded = time.perf_counter()
