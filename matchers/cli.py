@@ -7,6 +7,8 @@ carry SSNs; stdout and stderr never do.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -14,7 +16,17 @@ from typing import Annotated, Optional
 import polars as pl
 import typer
 
-from pipeline.clikit import Exit, HomeOption, JsonOption, emit_json, fail, info
+from pipeline.clikit import (
+    EngineOption,
+    Exit,
+    HomeOption,
+    JsonOption,
+    SparkMasterOption,
+    emit_json,
+    engine_or_exit,
+    fail,
+    info,
+)
 
 OutOption = Annotated[Path, typer.Option("--out", help="Output CSV.")]
 
@@ -72,6 +84,8 @@ def link_command(
         Optional[Path], typer.Option("--settings", help="Settings YAML (default matchers/settings.yaml).")
     ] = None,
     json_out: JsonOption = False,
+    engine: EngineOption = "local",
+    spark_master: SparkMasterOption = None,
 ) -> None:
     """Link two person-schema CSVs; write left_id,right_id,match_weight,match_probability,decision,explanation."""
     from matchers.em import Parameters
@@ -99,7 +113,15 @@ def link_command(
             info(f"  {name:<24} {n:>12,}")
         info(f"  {'candidates (deduplicated)':<24} {total:>12,}")
 
-    pairs, result = link(lf, rf, compiled, params=loaded, one_to_one=one_to_one, on_candidates=show_cost)
+    kernels = engine_or_exit(engine, spark_master)
+    with tempfile.TemporaryDirectory(prefix=".fpls-link-", dir=os.environ.get("FPLS_SPARK_SCRATCH")) as scratch:
+        try:  # the scratch folder holds the pairs' Parquet for Spark, removed when the link is done
+            bound = kernels.bound(Path(scratch), None)
+            pairs, result = link(
+                lf, rf, compiled, params=loaded, one_to_one=one_to_one, on_candidates=show_cost, engine=bound
+            )
+        finally:
+            kernels.close()
     if result.issues is not None:
         _report_issues(result.issues)
     _write_csv(pairs, out)

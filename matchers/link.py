@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from matchers import blocking
-from matchers.comparisons import COMPARISONS, compare
+from matchers.comparisons import COMPARISONS
 from matchers.em import (
     Parameters,
     em_m_counts,
@@ -30,6 +30,7 @@ from matchers.em import (
     patterns,
     u_sample,
 )
+from matchers.link_kernel import compare_pairs
 from matchers.persons import PERSON_COLUMNS, check_persons, prepare_persons
 from matchers.scoring import (
     add_weights,
@@ -39,6 +40,7 @@ from matchers.scoring import (
     term_frequencies,
 )
 from matchers.settings import blocking_rules, load_settings
+from pipeline.engine import Engine
 
 DEFAULT_PARAMS = Path(__file__).with_name("default_params.json")
 OUTPUT_COLUMNS = ("left_id", "right_id", "match_weight", "match_probability", "decision", "explanation")
@@ -226,8 +228,10 @@ def link(
     params: Parameters | None = None,
     one_to_one: bool = False,
     on_candidates: Callable[[dict[str, int], int], None] | None = None,
+    engine: Engine | None = None,
 ) -> tuple[pl.DataFrame, LinkResult]:
-    """Link two person-schema frames; see module doc. `params` skips training."""
+    """Link two person-schema frames; see module doc. `params` skips training. `engine` runs the pair
+    comparison (matchers.link_kernel; in process by default, Spark with `fpls link --engine spark`)."""
     settings = settings or load_settings()
     names = [c["name"] for c in settings["comparisons"]]
     t0 = time.perf_counter()
@@ -247,7 +251,7 @@ def link(
     lap("blocking")
     if on_candidates:
         on_candidates(candidates.rule_counts, candidates.pairs.height)
-    compared = compare(L, R, candidates.pairs, names)
+    compared = compare_pairs(engine, L, R, candidates.pairs, names)
     lap("compare")
     tf_names = [c["name"] for c in settings["comparisons"] if c["term_frequency"]]
     from matchers.comparisons import COMPARISONS

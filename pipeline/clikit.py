@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 
@@ -111,3 +111,31 @@ def read_store(home: Path, read: Callable):
 
 def progress_enabled() -> bool:
     return sys.stderr.isatty()
+
+
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Where the matching kernels run: local (embedded, the default) or spark (needs the .[spark] extra and Java).",
+    ),
+]
+SparkMasterOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--spark-master",
+        help="Spark master or Spark Connect URL (sc://host:15002) for --engine spark "
+        "(default $FPLS_SPARK_MASTER, else local[*]).",
+    ),
+]
+
+
+def engine_or_exit(name: str, master: str | None):
+    """The engine asked for (`fpls run` / `fpls link --engine`), or exit 78 (configuration) saying what is
+    missing. Imported here, not at the top: pyspark loads only when Spark is asked for."""
+    from pipeline.engine import EngineUnavailable, engine_for
+
+    try:
+        return engine_for(name, master)
+    except EngineUnavailable as exc:
+        fail(f"configuration: {exc}", Exit.CONFIG)

@@ -10,11 +10,14 @@ import typer
 
 from pipeline.cli.progress import cycle_progress, wanted
 from pipeline.clikit import (
+    EngineOption,
     Exit,
     HomeOption,
     JsonOption,
+    SparkMasterOption,
     emit_json,
     emit_query,
+    engine_or_exit,
     fail,
     info,
     read_store,
@@ -61,8 +64,11 @@ def run(
     as_of: AsOfOption = None,
     watch_: Annotated[bool, typer.Option("--watch", help="Keep polling inbound/ and run cycles.")] = False,
     json: JsonOption = False,
+    engine: EngineOption = "local",
+    spark_master: SparkMasterOption = None,
 ) -> None:
     """Run one cycle over everything ready in inbound/ (or resume an interrupted one)."""
+    kernels = engine_or_exit(engine, spark_master)  # before the cycle's imports: a missing extra fails fast
     from pipeline.cycle.run import POLL_SECONDS, CycleBusy, run_cycle, watch
     from pipeline.enforcement.asap_settings import SettingsError
 
@@ -70,10 +76,11 @@ def run(
     show = (lambda s: emit_json(s.to_json())) if json else print_summary
     try:
         if watch_:
-            watch(home, day, POLL_SECONDS, show, on_busy=lambda exc: info(f"busy, trying again: {exc}"))
+            busy = lambda exc: info(f"busy, trying again: {exc}")  # noqa: E731
+            watch(home, day, POLL_SECONDS, show, on_busy=busy, engine=kernels)
             return
         with cycle_progress(wanted(json)) as progress:
-            summary = run_cycle(home, day, progress=progress)
+            summary = run_cycle(home, day, progress=progress, engine=kernels)
     except CycleBusy as exc:
         fail(f"busy: {exc}", Exit.TEMPFAIL)
     except SettingsError as exc:  # a state's ASAP settings file (states/<ST>.yaml); the cycle resumes once fixed
@@ -84,6 +91,8 @@ def run(
         fail(f"permission denied: {exc}", Exit.NOPERM)
     except OSError as exc:
         fail(f"I/O error: {exc}", Exit.IOERR)
+    finally:
+        kernels.close()
     if summary is None:
         emit_json({"cycle": None, "message": "nothing ready in inbound/"}) if json else info(
             "nothing ready in inbound/"

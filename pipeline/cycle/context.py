@@ -16,6 +16,7 @@ import duckdb
 
 from pipeline import store
 from pipeline.cycle.ssnverify import MasterRef
+from pipeline.engine import Engine, LocalEngine
 from pipeline.safeguards.faults import checkpoint
 from pipeline.safeguards.masking import scrub_text
 
@@ -53,6 +54,7 @@ class CycleContext:
     poll_seconds: float = 1.0  # how long a file must be stable to be ready (without .done)
     master: MasterRef | None = None  # prepared once, shared by the FCR and NDNH stages, then dropped
     progress: Callable[..., None] | None = None  # progress(kind, done, total, label): the CLI's display, if any
+    engine: Engine = field(default_factory=LocalEngine)  # where the heavy kernels run (`fpls run --engine`)
 
     def report(self, kind: str, done: int, total: int, label: str = "") -> None:
         """Tell the progress display (a terminal's, `fpls run`) where the cycle is; nothing without one."""
@@ -60,7 +62,13 @@ class CycleContext:
             self.progress(kind, done, total, label)
 
     def __post_init__(self) -> None:
-        self.master = MasterRef(self.con)
+        self.engine = self.engine.bound(self.spark_scratch, self.home / "logs" / f"{self.cycle_id}.engine.jsonl")
+        self.master = MasterRef(self.con, self.engine)
+
+    @property
+    def spark_scratch(self) -> Path:
+        """Where a distributed engine exchanges this cycle's Parquet (SSNs: removed as each stage finishes)."""
+        return self.home / "spark" / self.cycle_id
 
     def timed(self, name: str, stage: Callable[[CycleContext], T]) -> tuple[T, StageRun]:
         """Run one stage; log its wall / CPU seconds, the process's peak RSS so far and its result."""

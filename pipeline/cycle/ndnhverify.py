@@ -224,7 +224,15 @@ def _variant_keys(frame: pl.DataFrame) -> pl.DataFrame:
 History = pl.DataFrame | Callable[[pl.DataFrame], pl.DataFrame] | None
 
 
-def _wanted_references(records: pl.DataFrame, open_emp: pl.DataFrame) -> pl.DataFrame:
+def references_wanted_by_any(records: pl.DataFrame) -> pl.DataFrame:
+    """wanted_references as if every record with an employer were still open: a superset that gives the same
+    decisions, for an engine that cannot call back into the store once the kernel runs."""
+    if "employer_fein" not in records.columns:
+        return pl.DataFrame(schema={"employer_fein": pl.Utf8, "verified_ssn": pl.Utf8})
+    return wanted_references(records, records.select("key", pl.col("employer_fein").cast(pl.Utf8)).drop_nulls())
+
+
+def wanted_references(records: pl.DataFrame, open_emp: pl.DataFrame) -> pl.DataFrame:
     """employer_fein, verified_ssn: the (employer, SSN) a reference must have to be a candidate of an open record —
     its own SSN (rule 6) or one of its 89 one-edit variants (rule 7)."""
     own = records.select("key", clean_ssn_expr("ssn").alias("ssn")).join(open_emp, on="key")
@@ -258,7 +266,7 @@ def _employer_rules(records: pl.DataFrame, res: pl.DataFrame, history: History) 
     emp = [records.select("key", fein).join(feins, on="employer_fein", how="semi")]
     hist = None
     if callable(history):  # the caller reads only the references that can match: same employer, SSN ≤ 1 edit away
-        history = history(_wanted_references(records, open_emp))
+        history = history(wanted_references(records, open_emp))
     if history is not None and not history.is_empty():
         hist = (
             history.select(fein, pl.col("verified_ssn").cast(pl.Utf8), "first_name", "last_name")

@@ -32,6 +32,7 @@ from pipeline.cycle.load import load_claimed
 from pipeline.cycle.ndnh import NdnhResult, run_ndnh
 from pipeline.cycle.outbound import write_outbound
 from pipeline.enforcement.run import run_enforcement
+from pipeline.engine import Engine, LocalEngine
 from pipeline.portal.run import run_portal
 from pipeline.safeguards.faults import checkpoint
 from pipeline.safeguards.masking import scrub_text
@@ -107,7 +108,8 @@ STAGES: tuple[tuple[str, Callable[[CycleContext], object]], ...] = (
     ("fcr", lambda ctx: ctx.committed("fcr", lambda: run_fcr(ctx.con, ctx.cycle_id, ctx.master))),
     ("ndnh", _ndnh),
     ("outbound", lambda ctx: write_outbound(ctx.con, ctx.home, ctx.cycle_id, ctx.as_of)),
-    ("enforcement", lambda ctx: run_enforcement(ctx.con, ctx.home, ctx.cycle_id, ctx.as_of)),  # adds to manifests
+    # adds to manifests; the debtor linkage's pair comparison runs on the cycle's engine
+    ("enforcement", lambda ctx: run_enforcement(ctx.con, ctx.home, ctx.cycle_id, ctx.as_of, ctx.engine)),
     ("portal", lambda ctx: run_portal(ctx.con, ctx.home, ctx.cycle_id, ctx.as_of)),  # reads documents in work/
     ("disclosure", lambda ctx: log_cycle_disclosures(ctx.con, ctx.home, ctx.cycle_id)),
     ("archive", archive_cycle),
@@ -212,14 +214,26 @@ def _summary(ctx: CycleContext, resumed: bool, results: dict[str, object], runs:
     )
 
 
+def _drop_scratch(scratch: Path) -> None:
+    """The cycle's Spark scratch folders, emptied stage by stage, go once the cycle is done."""
+    for folder in (scratch, scratch.parent):
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # absent (the embedded engine) or not empty (another unfinished cycle's)
+
+
 def ensure_home(home: Path) -> None:
     for d in HOME_DIRS:
         (home / d).mkdir(parents=True, exist_ok=True)
 
 
-def run_cycle(home: Path, as_of: date | None = None, progress=None) -> CycleSummary | None:
+def run_cycle(
+    home: Path, as_of: date | None = None, progress=None, engine: Engine | None = None
+) -> CycleSummary | None:
     """Run (or resume) one cycle. None when nothing is ready and no cycle is unfinished. `progress(kind, done,
-    total, label)` hears of each stage and each file loaded (the CLI's terminal display)."""
+    total, label)` hears of each stage and each file loaded (the CLI's terminal display). `engine` runs the
+    matching kernels (pipeline.engine; the embedded one by default)."""
     home = Path(home)
     ensure_home(home)
     with cycle_lock(home):
@@ -230,7 +244,16 @@ def run_cycle(home: Path, as_of: date | None = None, progress=None) -> CycleSumm
             if opened is None:
                 return None
             cycle_id, as_of, resumed = opened
-            ctx = CycleContext(con, home, cycle_id, as_of, CycleLog(home, cycle_id), POLL_SECONDS, progress=progress)
+            ctx = CycleContext(
+                con,
+                home,
+                cycle_id,
+                as_of,
+                CycleLog(home, cycle_id),
+                POLL_SECONDS,
+                progress=progress,
+                engine=engine or LocalEngine(),
+            )
             ctx.log.event("cycle_start", cycle=cycle_id, as_of=as_of, resumed=resumed)
             if given_back:
                 ctx.log.event("given_back_to_inbound", files=given_back)
@@ -239,6 +262,7 @@ def run_cycle(home: Path, as_of: date | None = None, progress=None) -> CycleSumm
                 ctx.report("stage", i, len(STAGES), name)
                 results[name], runs[name] = ctx.timed(name, stage)
             ctx.report("stage", len(STAGES), len(STAGES), "done")
+            _drop_scratch(ctx.spark_scratch)
             summary = _summary(ctx, resumed, results, runs)
             ctx.log.event("cycle_done", seconds=round(time.monotonic() - started, 2), partners=summary.partners)
             return summary
@@ -246,12 +270,14 @@ def run_cycle(home: Path, as_of: date | None = None, progress=None) -> CycleSumm
             con.close()
 
 
-def watch(home: Path, as_of: date | None, interval: float, on_cycle, on_busy=None) -> None:
+def watch(
+    home: Path, as_of: date | None, interval: float, on_cycle, on_busy=None, engine: Engine | None = None
+) -> None:
     """Keep polling inbound/ and run a cycle whenever files are ready (Ctrl-C stops). A busy store (an
     operator's query or report holds it, a key rotation runs) is no reason to stop: try again next poll."""
     while True:
         try:
-            summary = run_cycle(home, as_of)
+            summary = run_cycle(home, as_of, engine=engine)
         except CycleBusy as exc:
             summary = None
             if on_busy is not None:

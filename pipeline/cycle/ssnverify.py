@@ -7,6 +7,10 @@ runs: exact SSN + name agreement (first initial and first four letters of the la
 swapped, or an additional name), additional SSNs (E), an adjacent-digit transposition with name and DOB
 agreeing (C), and identification by exact last name + DOB + first initial (P, or R when several).
 The state's misidentified list forbids an SSN for that member.
+
+The full verifier's two heavy calls are engine kernels (`pipeline.engine`): `FCR_PERSONS` and `NDNH_RECORDS`
+run over the whole frame in process (local) or per SSN-hash partition under Spark, with the prepared SSA
+master as a side frame every partition sees. The engine travels with the cycle's `MasterRef`.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 import importlib
 
 import polars as pl
+
+from pipeline.engine import Engine, Kernel, LocalEngine
 
 PERSON_OUT = {"key": pl.Int64, "validity_code": pl.Utf8, "verified_ssn": pl.Utf8, "evidence": pl.Utf8}
 
@@ -204,12 +210,44 @@ def _external(name: str):
     return {"verify_fcr_persons": matchers_verify_persons}.get(name)
 
 
+def fcr_person_kernel(
+    persons: pl.DataFrame, master_m: pl.DataFrame, master_keys: pl.DataFrame, misidentified: pl.DataFrame
+) -> pl.DataFrame:
+    """FCR persons of one partition → key, validity_code, verified_ssn, evidence (row by row: a person's
+    answer depends on the master and the misidentified list only, so any partitioning gives the same rows)."""
+    return matchers_verify_persons(persons, None, misidentified, (master_m, master_keys))
+
+
+def ndnh_record_kernel(
+    records: pl.DataFrame,
+    master_m: pl.DataFrame,
+    master_keys: pl.DataFrame,
+    registered: pl.DataFrame | None = None,
+    history=None,
+    confirmed: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """NDNH records → key, verification, verified_ssn, rule (pipeline.cycle.ndnhverify, unchanged)."""
+    from pipeline.cycle.ndnhverify import verify_ndnh_records
+
+    return verify_ndnh_records(records, (master_m, master_keys), registered, history=history, confirmed=confirmed)
+
+
+FCR_PERSONS = Kernel("ssn_verification", fcr_person_kernel, key="ssn", out_schema=PERSON_OUT)
+NDNH_OUT = {"key": pl.Int64, "verification": pl.Utf8, "verified_ssn": pl.Utf8, "rule": pl.Utf8}
+# One partition: rules 5-7 of the NDNH verifier compare a record with this cycle's other records of the same
+# employer under a one-digit-different SSN, which an SSN-hash partition would split. Spark runs the same call;
+# it partitions by SSN hash once the NDNH kernel over joined record/master pairs (issue 15) lands.
+NDNH_RECORDS = Kernel("ndnh_verification", ndnh_record_kernel, key=None, out_schema=NDNH_OUT)
+
+
 class MasterRef:
     """The SSA master of the store, read and prepared (`matchers.verify.prepare_master`) once and shared by
-    the FCR and NDNH stages of a cycle process; the raw frame is not kept."""
+    the FCR and NDNH stages of a cycle process; the raw frame is not kept. `engine` runs the verification
+    kernels against it (pipeline.engine; the embedded one unless the cycle was started with --engine)."""
 
-    def __init__(self, con):
+    def __init__(self, con, engine: Engine | None = None):
         self.con = con
+        self.engine = engine or LocalEngine()
         self._prepared = None
         self._fast = None
 
@@ -239,11 +277,13 @@ def verify_persons(
 ) -> pl.DataFrame:
     fn = _external("verify_fcr_persons")
     if isinstance(master, MasterRef):
-        return (
-            fn(persons, None, misidentified, master.prepared())
-            if fn
-            else simple_verify_persons(persons, master.raw(), misidentified)
-        )
+        if fn is None:
+            return simple_verify_persons(persons, master.raw(), misidentified)
+        m, keys = master.prepared()
+        if misidentified is None:
+            misidentified = pl.DataFrame(schema={"state": pl.Utf8, "member_id": pl.Utf8, "ssn": pl.Utf8})
+        sides = {"master_m": m, "master_keys": keys, "misidentified": misidentified}
+        return master.engine.run(FCR_PERSONS, persons, sides)
     return (fn or simple_verify_persons)(persons, master, misidentified)
 
 
@@ -262,7 +302,13 @@ def verify_ndnh(
         raw = master.raw() if isinstance(master, MasterRef) else master
         return simple_verify_ndnh(records, raw).with_columns(pl.lit("simple").alias("rule"))
     from matchers.verify import prepare_master
-    from pipeline.cycle.ndnhverify import verify_ndnh_records
+    from pipeline.cycle.ndnhverify import references_wanted_by_any
 
-    prepared = master.prepared() if isinstance(master, MasterRef) else prepare_master(master)
-    return verify_ndnh_records(records, prepared, registered, history=history, confirmed=confirmed)
+    if not isinstance(master, MasterRef):
+        return ndnh_record_kernel(records, *prepare_master(master), registered, history, confirmed)
+    m, keys = master.prepared()
+    if callable(history) and not isinstance(master.engine, LocalEngine):
+        history = history(references_wanted_by_any(records))  # a store query cannot travel to an executor
+    sides = {"registered": registered, "history": history, "confirmed": confirmed}
+    extra = {name: side for name, side in sides.items() if side is not None}
+    return master.engine.run(NDNH_RECORDS, records, {"master_m": m, "master_keys": keys, **extra})

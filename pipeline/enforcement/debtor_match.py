@@ -16,6 +16,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipeline.enforcement.common import key4
+from pipeline.engine import Engine
 
 AUTO_THRESHOLD = 0.99
 RECORD_COLS = ("rec_id", "ssn", "first_name", "middle_name", "last_name", "dob", "street", "city", "addr_state", "zip")
@@ -76,7 +77,7 @@ def _by_ssn(records: pl.DataFrame, debtors: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _linked(records: pl.DataFrame, debtors: pl.DataFrame) -> pl.DataFrame:
+def _linked(records: pl.DataFrame, debtors: pl.DataFrame, engine: Engine | None = None) -> pl.DataFrame:
     from matchers.link import link
 
     if records.is_empty() or debtors.is_empty():
@@ -94,7 +95,7 @@ def _linked(records: pl.DataFrame, debtors: pl.DataFrame) -> pl.DataFrame:
         pl.col("addr_state").alias("state"),
         "zip",
     )
-    pairs, _ = link(_persons(debtors), right)
+    pairs, _ = link(_persons(debtors), right, engine=engine)
     best = pairs.sort("match_probability", descending=True).unique("right_id", keep="first", maintain_order=True)
     return best.select(
         pl.col("right_id").alias("rec_id"),
@@ -114,12 +115,13 @@ def _linked(records: pl.DataFrame, debtors: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def match_to_debtors(records: pl.DataFrame, debtors: pl.DataFrame) -> pl.DataFrame:
+def match_to_debtors(records: pl.DataFrame, debtors: pl.DataFrame, engine: Engine | None = None) -> pl.DataFrame:
     """records (RECORD_COLS, dob a Date) × debtor persons (enforce_common.debtor_persons) →
-    rec_id, ssn, rule, probability, decision (match | review), evidence: at most one debtor per record."""
+    rec_id, ssn, rule, probability, decision (match | review), evidence: at most one debtor per record.
+    `engine` runs the linkage's pair comparison (matchers.link_kernel; in process by default)."""
     exact = _by_ssn(records, debtors).unique("rec_id", keep="first", maintain_order=True)
     rest = records.join(exact.select("rec_id"), on="rec_id", how="anti")
-    linked = _linked(rest, debtors)
+    linked = _linked(rest, debtors, engine)
     return pl.concat([exact.cast(OUT), linked.cast(OUT)]).sort("rec_id")
 
 

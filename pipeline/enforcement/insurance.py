@@ -17,6 +17,7 @@ import polars as pl
 
 from pipeline.enforcement.common import add_withheld, debtor_persons
 from pipeline.enforcement.debtor_match import fan_out, match_to_debtors
+from pipeline.engine import Engine
 from pipeline.store import frame, insert_frame
 
 
@@ -95,10 +96,10 @@ def record_decisions(
     return matched.height, review.height
 
 
-def run_insurance(con: duckdb.DuckDBPyConnection, cycle: str) -> InsuranceResult:
+def run_insurance(con: duckdb.DuckDBPyConnection, cycle: str, engine: Engine | None = None) -> InsuranceResult:
     records = claim_records(con, cycle)
     debt = debtor_persons(con, "INS")
-    decided = match_to_debtors(records, debt)
+    decided = match_to_debtors(records, debt, engine)
     n_match, n_review = record_decisions(con, cycle, "insurance", records, decided, debt)
     return InsuranceResult(records.height, int(records["ssn"].is_not_null().sum()), n_match, n_review)
 

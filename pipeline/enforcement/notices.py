@@ -28,6 +28,7 @@ from pipeline.enforcement.common import debtor_persons, sql_key4
 from pipeline.enforcement.debtor_match import match_to_debtors
 from pipeline.enforcement.eiwo_acks import iwo_termination_rows
 from pipeline.enforcement.insurance import record_decisions
+from pipeline.engine import Engine
 from pipeline.store import frame
 
 # Who is paying a lump sum is employer (or insurer) data: withheld from a state other than the one that flagged
@@ -89,10 +90,10 @@ def _terminations(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date) -> No
     )
 
 
-def run_notices(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date) -> NoticesResult:
+def run_notices(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date, engine: Engine | None = None) -> NoticesResult:
     records = _di_records(con, cycle)
     debt = debtor_persons(con, None)
-    decided = match_to_debtors(records, debt)
+    decided = match_to_debtors(records, debt, engine)
     n_match, n_review = record_decisions(con, cycle, "debt_inquiry", records, decided, debt)
     _terminations(con, cycle, as_of)
     n_et = con.execute("SELECT count(*) FROM terminations WHERE cycle_id = ?", [cycle]).fetchone()[0]

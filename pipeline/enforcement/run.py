@@ -49,6 +49,7 @@ from pipeline.enforcement.offset import (
     run_offset,
 )
 from pipeline.enforcement.passport import PassportResult, passport_blocks, run_passport
+from pipeline.engine import Engine
 from pipeline.files.delivery import write_blocks
 
 STAGE = "enforcement"
@@ -122,7 +123,11 @@ def load_enforcement_records(
 
 
 def apply_enforcement(
-    con: duckdb.DuckDBPyConnection, cycle_id: str, as_of: date, settings: dict[str, StateSettings] | None = None
+    con: duckdb.DuckDBPyConnection,
+    cycle_id: str,
+    as_of: date,
+    settings: dict[str, StateSettings] | None = None,
+    engine: Engine | None = None,
 ) -> EnforcementResult:
     """Every store change of the stage (the caller owns the transaction). The early-intervention program
     (ASAP letters) runs last: it reads the addresses the insurance and MSFIDM matches just found."""
@@ -130,8 +135,8 @@ def apply_enforcement(
     result.offset = run_offset(con, cycle_id)
     result.passport = run_passport(con, cycle_id)
     result.msfidm = run_msfidm(con, cycle_id)
-    result.insurance = run_insurance(con, cycle_id)
-    result.notices = run_notices(con, cycle_id, as_of)
+    result.insurance = run_insurance(con, cycle_id, engine)
+    result.notices = run_notices(con, cycle_id, as_of, engine)
     result.eiwo = run_eiwo(con, cycle_id, as_of)  # after the notices: it flags their lump sums, adds to eTermination
     result.asap = run_asap(con, cycle_id, as_of, settings or {})
     return result
@@ -198,14 +203,17 @@ def write_enforcement_outbound(con: duckdb.DuckDBPyConnection, home: Path, cycle
     return files
 
 
-def run_enforcement(con: duckdb.DuckDBPyConnection, home: Path, cycle_id: str, as_of: date) -> EnforcementResult:
-    """The cycle's enforcement stage (see the module docstring for where it is called)."""
+def run_enforcement(
+    con: duckdb.DuckDBPyConnection, home: Path, cycle_id: str, as_of: date, engine: Engine | None = None
+) -> EnforcementResult:
+    """The cycle's enforcement stage (see the module docstring for where it is called). `engine` runs the
+    debtor linkage's pair comparison (pipeline.engine; in process by default)."""
     if store.stage_done(con, cycle_id, STAGE):
         result = EnforcementResult(cycle_id, resumed=True)
     else:
         settings = load_settings(Path(home))
         with store.transaction(con):
-            result = apply_enforcement(con, cycle_id, as_of, settings)
+            result = apply_enforcement(con, cycle_id, as_of, settings, engine)
             store.mark_stage(con, cycle_id, STAGE)
     result.files = write_enforcement_outbound(con, Path(home), cycle_id, as_of)
     return result
