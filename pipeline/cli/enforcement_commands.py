@@ -210,14 +210,7 @@ def employers_report(
     e-IWOs late (> 14 days) or not at all; with each employer's e-IWO acknowledgment timeliness."""
     from pipeline.enforcement.employers import late_report
 
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        fail("--month must be YYYY-MM", Exit.USAGE)
-    report = read_store(home, lambda con: late_report(con, month))
-    if out:
-        report.write_csv(out)
-        info(f"{report.height} employers -> {out}")
-    else:
-        typer.echo(report.write_csv(), nl=False)
+    _monthly_csv(home, month, out, late_report, "employers")
 
 
 @employers_app.command("mser")
@@ -230,12 +223,17 @@ def employers_mser(
     a state directory / for employees in other states)."""
     from pipeline.enforcement.mser import mser_report
 
+    _monthly_csv(home, month, out, mser_report, "reporting states")
+
+
+def _monthly_csv(home: Path, month: str, out: Optional[Path], build, rows_are: str) -> None:
+    """A month's employer report (`build(con, month)`) as CSV to OUT, or to stdout."""
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         fail("--month must be YYYY-MM", Exit.USAGE)
-    report = read_store(home, lambda con: mser_report(con, month))
+    report = read_store(home, lambda con: build(con, month))
     if out:
         report.write_csv(out)
-        info(f"{report.height} reporting states -> {out}")
+        info(f"{report.height} {rows_are} -> {out}")
     else:
         typer.echo(report.write_csv(), nl=False)
 
