@@ -16,8 +16,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipeline.files.delivery import write_file, write_manifest
-from pipeline.files.writer import Blocks
+from pipeline.files.delivery import write_entry, write_manifest
+from pipeline.files.layouts import load_layout
+from pipeline.files.writer import Blocks, files_bytes, fixed_bytes
 from pipeline.safeguards.faults import checkpoint
 from pipeline.store import frame
 
@@ -109,45 +110,57 @@ def fcr_blocks(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date, state: s
     return [("RH", header), ("FD", fd), ("FS", fs), ("FN", fn), ("FT", ft), ("RZ", trailer)]
 
 
-def ack_blocks(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date, submitter: str) -> Blocks:
+def ack_blocks(con: duckdb.DuckDBPyConnection, cycle: str, as_of: date) -> Blocks:
+    """The ACK files of every submitter of the cycle as blocks keyed by `submitter` (one query per record type
+    for all of them: a cycle hears from over a thousand employers)."""
     files = frame(
         con,
-        """SELECT row_number() OVER (ORDER BY file_id)::VARCHAR AS file_seq, file_id, file_name, sha256,
-            layout, CASE status WHEN 'loaded' THEN 'ACCEPTED' ELSE upper(status) END AS file_status, records, accepted, rejected, reason_codes[1] AS reason_code_1,
-            reason_codes[2] AS reason_code_2, reason_codes[3] AS reason_code_3,
-            (SELECT count(*) FROM rejects r WHERE r.file_id = l.file_id AND r.line > 0) AS error_count, cycle_id
-        FROM file_ledger l WHERE cycle_id = ? AND submitter = ? ORDER BY file_id""",
-        [cycle, submitter],
+        """WITH errors AS (SELECT file_id, count(*) AS error_count FROM rejects WHERE line > 0
+                        AND file_id IN (SELECT file_id FROM file_ledger WHERE cycle_id = $1) GROUP BY ALL)
+        SELECT submitter, row_number() OVER (PARTITION BY submitter ORDER BY file_id)::VARCHAR AS file_seq, file_id,
+            file_name, sha256, layout, CASE status WHEN 'loaded' THEN 'ACCEPTED' ELSE upper(status) END AS file_status,
+            records, accepted, rejected, reason_codes[1] AS reason_code_1, reason_codes[2] AS reason_code_2,
+            reason_codes[3] AS reason_code_3, coalesce(e.error_count, 0) AS error_count, cycle_id
+        FROM file_ledger l LEFT JOIN errors e USING (file_id) WHERE cycle_id = $1 ORDER BY submitter, file_id""",
+        [cycle],
     )
     errs = frame(
         con,
-        """SELECT f.file_seq, r.line::VARCHAR AS line, r.record_type, r.field, r.code, r.severity,
-            r.value, left(r.message, 150) AS message, ? AS cycle_id
-        FROM rejects r JOIN (SELECT unnest(?::INTEGER[]) AS file_id, unnest(?::VARCHAR[]) AS file_seq) f USING (file_id)
-        QUALIFY row_number() OVER (PARTITION BY r.file_id ORDER BY r.line, r.record_type, r.field, r.code) <= ?
-        ORDER BY r.file_id, r.line, r.record_type, r.field, r.code""",
-        [cycle, files["file_id"].to_list(), files["file_seq"].to_list(), MAX_ERRORS_PER_FILE],
+        """SELECT f.submitter, f.file_seq, r.line::VARCHAR AS line, r.record_type, r.field, r.code, r.severity,
+            r.value, left(r.message, 150) AS message, $1 AS cycle_id
+        FROM rejects r JOIN (SELECT unnest($2::INTEGER[]) AS file_id, unnest($3::VARCHAR[]) AS file_seq,
+                                    unnest($4::VARCHAR[]) AS submitter) f USING (file_id)
+        QUALIFY row_number() OVER (PARTITION BY r.file_id ORDER BY r.line, r.record_type, r.field, r.code) <= $5
+        ORDER BY f.submitter, r.file_id, r.line, r.record_type, r.field, r.code""",
+        [cycle, *(files[c].to_list() for c in ("file_id", "file_seq", "submitter")), MAX_ERRORS_PER_FILE],
     )
-    header = pl.DataFrame({"submitter": [submitter], "date_stamp": [as_of], "cycle_id": [cycle]})
-    trailer = pl.DataFrame({"file_count": [files.height], "error_count": [errs.height]})
+    submitters = files.select("submitter").unique(maintain_order=True)
+    header = submitters.with_columns(pl.lit(as_of).alias("date_stamp"), pl.lit(cycle).alias("cycle_id"))
+    trailer = submitters.join(
+        files.group_by("submitter").agg(pl.len().alias("file_count")), on="submitter", how="left"
+    ).join(errs.group_by("submitter").agg(pl.len().alias("error_count")), on="submitter", how="left")
+    trailer = trailer.with_columns(pl.col("error_count").fill_null(0))
     return [("AH", header), ("AF", files.drop("file_id")), ("AE", errs), ("AT", trailer)]
 
 
-def r4_blocks(con: duckdb.DuckDBPyConnection, cycle: str, submitter: str) -> Blocks:
+def r4_blocks(con: duckdb.DuckDBPyConnection, cycle: str) -> Blocks:
+    """The R4 control records of every W-4 submitter of the cycle, keyed by `submitter`."""
     rows = frame(
         con,
-        """SELECT l.file_id, l.file_name, l.header_json, l.records AS received_count,
-            l.rejected AS rejected_count,
-            (SELECT count(*) FROM rejects r WHERE r.file_id = l.file_id AND r.severity = 'E') AS error_records_returned,
-            (SELECT count(*) FROM ndnh n WHERE n.file_id = l.file_id AND n.verification = 'V') AS posted_count,
-            (SELECT count(*) FROM ndnh n WHERE n.file_id = l.file_id AND n.verification = 'U') AS posted_unverified_count,
+        """WITH w4 AS (SELECT * FROM file_ledger WHERE cycle_id = ? AND layout IN ('ndnh_w4', 'new_hire_csv')),
+        errors AS (SELECT file_id, count(*) AS n FROM rejects WHERE severity = 'E'
+                   AND file_id IN (SELECT file_id FROM w4) GROUP BY ALL),
+        posted AS (SELECT file_id, count(*) FILTER (WHERE verification = 'V') AS v,
+                          count(*) FILTER (WHERE verification = 'U') AS u
+                   FROM ndnh WHERE file_id IN (SELECT file_id FROM w4) GROUP BY ALL)
+        SELECT l.submitter, l.file_id, l.file_name, l.header_json, l.records AS received_count,
+            l.rejected AS rejected_count, coalesce(e.n, 0) AS error_records_returned,
+            coalesce(p.v, 0) AS posted_count, coalesce(p.u, 0) AS posted_unverified_count,
             CASE l.status WHEN 'rejected' THEN 'BREJ' WHEN 'duplicate' THEN 'BDUP' END AS batch_error_code, l.cycle_id
-        FROM file_ledger l WHERE l.cycle_id = ? AND l.submitter = ? AND l.layout IN ('ndnh_w4', 'new_hire_csv')
-        ORDER BY l.file_id""",
-        [cycle, submitter],
+        FROM w4 l LEFT JOIN errors e USING (file_id) LEFT JOIN posted p USING (file_id)
+        ORDER BY l.submitter, l.file_id""",
+        [cycle],
     )
-    if rows.is_empty():
-        return []
     header_cols = [
         "transmitter_state_fips",
         "transmitter_agency_code",
@@ -164,8 +177,19 @@ def r4_blocks(con: duckdb.DuckDBPyConnection, cycle: str, submitter: str) -> Blo
     return [("R4", pl.concat([rows.drop("header_json", "file_id"), headers], how="horizontal"))]
 
 
-def _write(folder: Path, name: str, layout_name: str, blocks: Blocks, recipient: str) -> dict:
-    entry = write_file(folder, name, layout_name, blocks)
+def _keyed_files(layout_name: str, blocks: Blocks, key: str) -> dict[str, tuple[bytes, dict]]:
+    """Per key (a recipient): its file's bytes and records per record type."""
+    data = files_bytes(load_layout(layout_name), blocks, key)
+    counts = {rid: dict(f.group_by(key).len().iter_rows()) for rid, f in blocks}
+    return {k: (b, {rid: counts[rid].get(k, 0) for rid, _ in blocks}) for k, b in data.items()}
+
+
+def _counts(blocks: Blocks) -> dict:
+    return {rid: f.height for rid, f in blocks}
+
+
+def _write(folder: Path, recipient: str, name: str, layout_name: str, data: bytes, records: dict) -> dict:
+    entry = write_entry(folder, name, layout_name, data, records)
     checkpoint("outbound")
     return {"recipient": recipient, **entry}
 
@@ -187,25 +211,20 @@ def write_outbound(con: duckdb.DuckDBPyConnection, home: Path, cycle: str, as_of
             [cycle],
         ).fetchall()
     ]
-    submitters = [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT submitter FROM file_ledger WHERE cycle_id = ? ORDER BY 1", [cycle]
-        ).fetchall()
-    ]
-    plan: dict[str, list[tuple[str, str, Blocks]]] = {}
+    plan: dict[str, list[tuple[str, str, bytes, dict]]] = {}
     for st in states:
-        plan.setdefault(st, []).append((f"FCRRESP.{st}.{cycle}.dat", "fcr_response", fcr_blocks(con, cycle, as_of, st)))
-    for sub in submitters:
-        plan.setdefault(sub, []).append((f"ACK.{sub}.{cycle}.dat", "ack", ack_blocks(con, cycle, as_of, sub)))
-        r4 = r4_blocks(con, cycle, sub)
-        if r4:
-            plan[sub].append((f"R4.{sub}.{cycle}.dat", "ndnh_w4_control", r4))
+        blocks = fcr_blocks(con, cycle, as_of, st)
+        data = fixed_bytes(load_layout("fcr_response"), blocks)
+        plan.setdefault(st, []).append((f"FCRRESP.{st}.{cycle}.dat", "fcr_response", data, _counts(blocks)))
+    for sub, (data, counts) in _keyed_files("ack", ack_blocks(con, cycle, as_of), "submitter").items():
+        plan.setdefault(sub, []).append((f"ACK.{sub}.{cycle}.dat", "ack", data, counts))
+    for sub, (data, counts) in _keyed_files("ndnh_w4_control", r4_blocks(con, cycle), "submitter").items():
+        plan.setdefault(sub, []).append((f"R4.{sub}.{cycle}.dat", "ndnh_w4_control", data, counts))
     for recipient in sorted(plan):
         folder = home / "outbound" / recipient / cycle
         folder.mkdir(parents=True, exist_ok=True)
         _clean_temps(folder)
-        entries = [_write(folder, name, layout, blocks, recipient) for name, layout, blocks in plan[recipient]]
+        entries = [_write(folder, recipient, *file) for file in plan[recipient]]
         write_manifest(folder, cycle, recipient, [{k: v for k, v in e.items() if k != "recipient"} for e in entries])
         result.files.extend(entries)
     return result

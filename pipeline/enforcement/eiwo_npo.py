@@ -10,14 +10,11 @@ log holds; its manifest entry names layout eiwo_npo_html (a rendering, never dec
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 import polars as pl
 
 from pipeline.files.codes import STATE_FIPS
 from pipeline.files.layouts import load_layout
-from pipeline.files.writer import atomic_write, csv_bytes
+from pipeline.files.writer import csv_bytes
 
 FREQUENCY = {"W": "week", "B": "two weeks", "S": "half month", "M": "month", "A": "year"}
 STYLE = (
@@ -151,15 +148,3 @@ def npo_documents(orders: pl.DataFrame, cycle: str) -> pl.DataFrame:
         .agg((pl.lit(head + "\n") + pl.col("row").str.join("\n") + pl.lit("\n")).first().alias("sheet"))
     )
     return pages.join(sheets, on="recipient_fein", how="left").select(list(schema))
-
-
-def write_entry(folder: Path, name: str, layout: str, data: bytes, records: dict) -> dict:
-    """Write one outbound file atomically; its manifest entry."""
-    atomic_write(folder / name, data)
-    return {
-        "name": name,
-        "layout": layout,
-        "bytes": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "records": records,
-    }

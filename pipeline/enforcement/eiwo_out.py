@@ -19,10 +19,10 @@ import duckdb
 import polars as pl
 
 from pipeline.enforcement.eiwo_load import ORDER_FIELDS, ORDER_LAYOUTS
-from pipeline.enforcement.eiwo_npo import npo_documents, write_entry
+from pipeline.enforcement.eiwo_npo import npo_documents
 from pipeline.enforcement.eiwo_results import cycle_digits, reason_messages, state_blocks, unpack_json
 from pipeline.files.codes import STATE_FIPS
-from pipeline.files.delivery import merge_manifest, write_file
+from pipeline.files.delivery import merge_manifest, write_entry, write_file
 from pipeline.files.layouts import load_layout
 from pipeline.files.writer import Blocks, render_records
 from pipeline.store import frame

@@ -15,17 +15,22 @@ from pipeline.files.layouts import load_layout
 from pipeline.files.writer import Blocks, atomic_write, fixed_bytes
 
 
-def write_file(folder: Path, name: str, layout_name: str, blocks: Blocks) -> dict:
-    """Write one fixed-width file atomically; its manifest entry."""
-    data = fixed_bytes(load_layout(layout_name), blocks)
+def write_entry(folder: Path, name: str, layout_name: str, data: bytes, records: dict) -> dict:
+    """Write one outbound file's bytes atomically; its manifest entry."""
     atomic_write(folder / name, data)
     return {
         "name": name,
         "layout": layout_name,
         "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
-        "records": {rid: f.height for rid, f in blocks},
+        "records": records,
     }
+
+
+def write_file(folder: Path, name: str, layout_name: str, blocks: Blocks) -> dict:
+    """Write one fixed-width file atomically; its manifest entry."""
+    data = fixed_bytes(load_layout(layout_name), blocks)
+    return write_entry(folder, name, layout_name, data, {rid: f.height for rid, f in blocks})
 
 
 def write_manifest(folder: Path, cycle: str, recipient: str, entries: list[dict]) -> None:

@@ -58,6 +58,25 @@ def fixed_bytes(layout: Layout, blocks: Blocks) -> bytes:
     return buffer.getvalue()
 
 
+def files_bytes(layout: Layout, blocks: Blocks, key: str) -> dict[str, bytes]:
+    """Many fixed-width files of one layout rendered at once, one render per block instead of one per file (a
+    cycle writes over a thousand ACK files): every block's frame has a `key` column naming the file its row
+    belongs to; a file is its rows in block order, then frame order. Same bytes as `fixed_bytes` per file."""
+    parts = [
+        frame.select(
+            pl.col(key).cast(pl.Utf8), pl.lit(k).alias("_block"), pl.int_range(pl.len()).alias("_row")
+        ).with_columns(render_records(frame, layout.record(record_id)))
+        for k, (record_id, frame) in enumerate(blocks)
+    ]
+    files = (
+        pl.concat(parts)
+        .sort(key, "_block", "_row")
+        .group_by(key, maintain_order=True)
+        .agg((pl.col(LINE).str.join("\n") + "\n").alias(LINE))
+    )
+    return {name: text.encode() for name, text in files.iter_rows()}
+
+
 def csv_bytes(layout: Layout, frame: pl.DataFrame) -> bytes:
     """A CSV with the layout's column names and order; dates as CCYYMMDD, amounts as integers."""
     fields = [f for f in layout.by_role("data")[0].fields if f.kept]
