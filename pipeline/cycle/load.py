@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -35,12 +36,14 @@ from pipeline.files.layouts import Layout
 from pipeline.files.lines import first_line
 from pipeline.files.read import detect_layout
 from pipeline.files.validate import ValidationResult, validate_file
-from pipeline.portal.run import PORTAL_LAYOUTS, load_attachment, load_portal_file
+from pipeline.portal.run import PORTAL_LAYOUTS, is_attachment, load_attachment, load_portal_file
 from pipeline.safeguards.faults import checkpoint
 from pipeline.safeguards.masking import mask_ssn
 from pipeline.store import Appender, bulk_appends, insert_frame, transaction
 
 NDNH_ID_FACTOR = 10_000_000_000
+SMALL_FILE_BYTES = 1 << 20  # held in memory whole until validated, so a small file shares its commit (LoadContext)
+FILES_PER_COMMIT = 200
 NEVER_ISSUED = ("AREA_000", "AREA_666", "AREA_9XX", "GROUP_00", "SERIAL_0000", "ITIN", "KNOWN_INVALID")
 SOURCES = {"ndnh_w4": "H99", "new_hire_csv": "H99", "ndnh_qw": "H98", "ndnh_ui": "H97"}
 # The states' own CSV reports about their cases -> store table (case financial summary; tier two: payments and
@@ -86,16 +89,61 @@ class FileOutcome:
 
 @dataclass
 class LoadContext:
+    """What loading a file needs. A file loads in its own transaction, except while `grouped_commits` is on: then
+    small files share one transaction (up to FILES_PER_COMMIT of them). A commit costs ~10 ms and a cycle can
+    bring a thousand e-IWO acknowledgment files of a few lines each; a crash rolls back the whole open group,
+    whose files are still claimed and not in the ledger, so the rerun loads them again."""
+
     con: duckdb.DuckDBPyConnection
     cycle_id: str
     as_of: date
     partners: dict[str, Partner]
     appenders: dict[str, Appender] = field(default_factory=dict)  # per table, for the whole stage
+    grouping: bool = False
+    group_files: int | None = None  # files in the open group transaction; None: no group open
 
     def appender(self, table: str) -> Appender:
         if table not in self.appenders:
             self.appenders[table] = Appender(self.con, table)
         return self.appenders[table]
+
+    @contextmanager
+    def file_transaction(self, size: int):
+        """The transaction one file loads in: the open group's for a small file while grouping, else its own."""
+        if not self.in_group(size):
+            self.commit_group()
+            with transaction(self.con):
+                yield
+            return
+        if self.group_files is None:
+            self.con.execute("BEGIN TRANSACTION")
+            self.group_files = 0
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            self.group_files = None
+            raise
+        self.group_files += 1
+        if self.group_files >= FILES_PER_COMMIT:
+            self.commit_group()
+
+    def commit_group(self) -> None:
+        if self.group_files is not None:
+            self.con.execute("COMMIT")
+            self.group_files = None
+
+    def in_group(self, size: int) -> bool:
+        return self.grouping and size <= SMALL_FILE_BYTES
+
+    @contextmanager
+    def grouped_commits(self):
+        self.grouping = True
+        try:
+            yield self
+            self.commit_group()
+        finally:
+            self.grouping = False
 
 
 def _refusal(outcome: FileOutcome, code: str, detail: str = "") -> FileOutcome:
@@ -287,10 +335,24 @@ def _refused_entry(ctx: LoadContext, path: Path, code: str) -> FileOutcome:
     """A claimed entry that is not read at all (a symlink, a folder, a bad name, no read permission): only its
     ledger row and reason, so the submitter's ACK says why and the archive stage quarantines it."""
     outcome = _refusal(FileOutcome(next_file_id(ctx.con), path.parent.name, path.name, ""), code)
-    with transaction(ctx.con):
+    with ctx.file_transaction(0):
         _record_ledger(ctx, outcome, os.lstat(path).st_size if code == "FILE_UNREADABLE" else 0, None)
         checkpoint("load")
     return outcome
+
+
+def _validate(
+    ctx: LoadContext, path: Path, layout: Layout, outcome: FileOutcome, sink: _Sink, hold: bool
+) -> ValidationResult:
+    """Validate a file into the store as its batches come; a file sharing its group's transaction is held
+    (small by definition) and stored only once validation has accepted the file, as no rollback can undo it."""
+    held: list[tuple[str, pl.DataFrame]] = []
+    result = validate_file(path, layout, sink=(lambda rid, frame: held.append((rid, frame))) if hold else sink)
+    _apply_validation(outcome, result)
+    if outcome.status == "loaded":
+        for record_id, frame in held:
+            sink(record_id, frame)
+    return result
 
 
 def load_file(ctx: LoadContext, path: Path) -> FileOutcome:
@@ -304,7 +366,7 @@ def load_file(ctx: LoadContext, path: Path) -> FileOutcome:
         return _refused_entry(ctx, path, "FILE_UNREADABLE")
     outcome = FileOutcome(next_file_id(ctx.con), path.parent.name, path.name, digests[0], content_sha256=digests[1])
     size = path.stat().st_size
-    with transaction(ctx.con):
+    with ctx.file_transaction(size):
         layout = _precheck(ctx, path, outcome)
         result = sink = None
         if outcome.status == "loaded" and layout is None:
@@ -313,9 +375,8 @@ def load_file(ctx: LoadContext, path: Path) -> FileOutcome:
             outcome.status = "rejected"
         elif outcome.status == "loaded":
             sink = _Sink(ctx, outcome, layout)
-            result = validate_file(path, layout, sink=sink)
-            _apply_validation(outcome, result)
-        if outcome.status != "loaded":
+            result = _validate(ctx, path, layout, outcome, sink, ctx.in_group(size))
+        if outcome.status != "loaded" and not ctx.in_group(size):  # a small file's rows were never written
             ctx.con.execute("ROLLBACK")
             ctx.con.execute("BEGIN TRANSACTION")
         elif sink is not None and sink.employers is not None and sink.employers.mend():
@@ -357,14 +418,18 @@ def load_claimed(ctx: CycleContext) -> LoadResult:
         ).fetchall()
     }
     result = LoadResult()
-    with bulk_appends(ctx.con):
+    with bulk_appends(ctx.con), load_ctx.grouped_commits():
         claimed = work_files(ctx.home / "work" / ctx.cycle_id)
         for i, path in enumerate(claimed, 1):
             ctx.report("file", i - 1, len(claimed), f"{path.parent.name}/{path.name}")
             if (path.parent.name, path.name) in done:
                 continue
             refused = entry_refusal(path) is not None  # never read (a symlink named like a document included)
-            outcome = (None if refused else load_attachment(ctx.con, ctx.cycle_id, path)) or load_file(load_ctx, path)
+            if not refused and is_attachment(path):
+                load_ctx.commit_group()  # an attachment is ledgered in its own transaction
+                outcome = load_attachment(ctx.con, ctx.cycle_id, path)
+            else:
+                outcome = load_file(load_ctx, path)
             ctx.log.event(
                 "file",
                 submitter=outcome.submitter,

@@ -20,6 +20,7 @@ from pipeline.files.schema import typed_columns
 
 RECORD_TYPE = "record_type"
 FILE = "file"
+JOINED_FILE_BYTES = 1 << 20  # larger files are decoded one by one, streamed
 
 
 def _default_record(layout: Layout, record_id: str | None) -> Record:
@@ -77,17 +78,30 @@ def _many_csv_text(paths: list[Path]) -> pl.DataFrame:
     return frame.with_columns(index, (pl.int_range(pl.len()).over(FILE) + 2).alias(LINE_NO))
 
 
+def _many_fixed(paths: list[Path], layout: Layout, record: Record) -> pl.DataFrame:
+    """Small files joined and cut at once; a large one through the streaming reader (memory bounded by the batch)."""
+    small = [i for i, p in enumerate(paths) if p.stat().st_size <= JOINED_FILE_BYTES]
+    joined = set(small)
+    lines = _many_fixed_lines([paths[i] for i in small]).filter(record_type_expr(layout) == record.id)
+    parts = [slice_fields(lines, record).with_columns(lines.get_column(FILE).replace_strict(range(len(small)), small))]
+    parts += [
+        decode_file(p, layout, record.id).with_columns(pl.lit(i, dtype=pl.Int64).alias(FILE))
+        for i, p in enumerate(paths)
+        if i not in joined
+    ]
+    return pl.concat([typed_columns(parts[0], record), *parts[1:]], how="vertical_relaxed")
+
+
 def decode_many(paths: list[Path], layout: Layout, record_id: str) -> pl.DataFrame:
     """One record type of many files of one layout (files this system wrote, e.g. a cycle's thousands of e-IWO
-    files), decoded at once as `decode_file` decodes each; `file` is the index of the row's file in `paths`."""
+    files), decoded as `decode_file` decodes each, small files at once; `file` is the row's file's index in
+    `paths`."""
     record = _default_record(layout, record_id)
-    if layout.format == "csv":
-        text = _many_csv_text(paths)
-        present = [f for f in record.fields if f.kept and f.column.lower() in text.columns]
-        cut = text.select(
-            FILE, pl.col(LINE_NO), *[stripped(pl.col(f.column.lower()), leading=True).alias(f.name) for f in present]
-        )
-    else:
-        lines = _many_fixed_lines(paths).filter(record_type_expr(layout) == record.id)
-        cut = slice_fields(lines, record).with_columns(lines.get_column(FILE))
+    if layout.format != "csv":
+        return _many_fixed(paths, layout, record)
+    text = _many_csv_text(paths)
+    present = [f for f in record.fields if f.kept and f.column.lower() in text.columns]
+    cut = text.select(
+        FILE, pl.col(LINE_NO), *[stripped(pl.col(f.column.lower()), leading=True).alias(f.name) for f in present]
+    )
     return typed_columns(cut, record)
