@@ -23,7 +23,7 @@ from pipeline import store
 from pipeline.cycle import dropzone
 from pipeline.cycle.context import CycleContext
 from pipeline.files.codes import STATE_FIPS
-from pipeline.files.layouts import Layout
+from pipeline.files.layouts import YAML_LOADER, Layout
 from pipeline.files.lines import first_overlong_line
 from pipeline.files.read import max_line_bytes
 from pipeline.files.writer import FILE_MODE, atomic_write
@@ -56,7 +56,7 @@ def load_partners(home: Path) -> dict[str, Partner]:
     path = Path(home) / "partners.yaml"
     if not path.is_file():
         return {}
-    data = yaml.safe_load(path.read_text()) or {}
+    data = yaml.load(path.read_text(), Loader=YAML_LOADER) or {}  # over a thousand employers: libyaml
     items = data.get("partners", data) if isinstance(data, dict) else data
     if isinstance(items, dict):
         items = [{"id": k, **(v or {})} for k, v in items.items()]

@@ -56,7 +56,7 @@ FIELD_KEYS = {
     "prov",
     "severity",
 }
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -347,7 +347,7 @@ def _build_layout(path: Path, data: dict) -> Layout:
 def load_layout_file(path: Path) -> Layout:
     """Load and fully check one layout file; raise LayoutError listing every problem."""
     try:
-        data = yaml.load(path.read_text(), Loader=_YAML_LOADER)
+        data = yaml.load(path.read_text(), Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         raise LayoutError(path, [f"not valid YAML: {exc}"]) from None
     problems = check_layout(path, data)
