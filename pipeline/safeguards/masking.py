@@ -2,13 +2,15 @@
 
 Every log line, error row, CLI output, report and exception message that shows an SSN goes through
 `mask_ssn` (one value) or `mask_ssn_expr` (a polars column, the same rule), so there is a single rule to audit.
+A JSON log line goes through `scrub_json`: SSN-shaped text is masked inside its strings, its numbers stay numbers.
 Polars is imported only by `mask_ssn_expr` (an operator's query needs none of it).
 """
 
 from __future__ import annotations
 
+import json
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import polars as pl
@@ -50,6 +52,31 @@ def mask_ssn_expr(column: str | pl.Expr) -> pl.Expr:
 def scrub_text(text: str) -> str:
     """Mask anything shaped like an SSN inside free text (exception messages, reasons)."""
     return _NINE_DIGITS.sub(lambda m: MASK_PREFIX + m.group(3), text)
+
+
+def _json_key(key: object) -> str:
+    return key if isinstance(key, str) else json.dumps(key)  # the text json.dumps would give a non-str key
+
+
+def scrub_json(value: Any, key: str = "") -> Any:
+    """A JSON-ready copy of `value` for a log line: SSN-shaped text masked in every string (keys included, and
+    whatever json.dumps would turn into a string with default=str: dates, paths, exceptions); numbers stay
+    numbers, so a nine-digit byte count keeps the line parseable. A number under a key that names an SSN
+    (`ssn`, `verified_ssn`, ...) is masked all the same: no full SSN reaches a log in any shape."""
+    if isinstance(value, dict):
+        return {scrub_text(_json_key(k)): scrub_json(v, _json_key(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub_json(v, key) for v in value]
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return mask_ssn(value) if "ssn" in key.lower() else value
+    return scrub_text(value if isinstance(value, str) else str(value))
+
+
+def json_line(row: dict, **dumps: Any) -> str:
+    """`row` as JSON text for a log or reason file, through `scrub_json` (keys sorted)."""
+    return json.dumps(scrub_json(row), sort_keys=True, **dumps)
 
 
 def printable(text: str) -> str:
