@@ -68,16 +68,28 @@ def info(message: str) -> None:
     typer.echo(printable(scrub_text(message)), err=True)
 
 
-def emit_query(rows, json: bool, key: str, nothing: str, line: Callable[[dict], str]) -> None:
-    """A query's answer: `{key: rows}` as JSON, or one line per row; no row at all exits 66 after `nothing`."""
+def emit_query(rows: list[dict], json: bool, key: str, nothing: str, line: Callable[[dict], str]) -> None:
+    """A query's answer (one dict per row): `{key: rows}` as JSON, or one line per row; no row at all exits 66
+    after `nothing`."""
     if json:
-        emit_json({key: rows.to_dicts()})
+        emit_json({key: rows})
         return
-    if rows.is_empty():
+    if not rows:
         info(nothing)
         raise typer.Exit(int(Exit.NOINPUT))
-    for r in rows.iter_rows(named=True):
+    for r in rows:
         typer.echo(line(r))
+
+
+def query_group(app: typer.Typer) -> typer.Typer:
+    """The `fpls query` group on `app`, made by the first package that adds a query to it (`query person`,
+    `query employer`, `query case`)."""
+    for group in app.registered_groups:
+        if group.name == "query" and group.typer_instance is not None:
+            return group.typer_instance
+    group = typer.Typer(help="FCR queries.", no_args_is_help=True)
+    app.add_typer(group, name="query")
+    return group
 
 
 def open_store(home: Path, write: bool = False):

@@ -20,6 +20,7 @@ from pipeline.clikit import (
     engine_or_exit,
     fail,
     info,
+    query_group,
     read_store,
 )
 from pipeline.safeguards.masking import printable
@@ -101,10 +102,6 @@ def run(
     show(summary)
 
 
-query_app = typer.Typer(help="FCR queries.", no_args_is_help=True)
-
-
-@query_app.command("person")
 def query_person_cmd(
     home: HomeOption,
     ssn: Annotated[Optional[str], typer.Option("--ssn", help="SSN (9 digits).")] = None,
@@ -126,7 +123,7 @@ def query_person_cmd(
         from pipeline.safeguards.access_log import record_pii_access
 
         criteria = {"ssn": ssn, "member": member, "name": name, "dob": dob}
-        record_pii_access(home, "query person --show-ssn", criteria, rows.height)
+        record_pii_access(home, "query person --show-ssn", criteria, len(rows))
     emit_query(
         rows,
         json,
@@ -178,5 +175,5 @@ def eval_cmd(
 
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
-    app.add_typer(query_app, name="query")
+    query_group(app).command("person")(query_person_cmd)
     app.command("eval")(eval_cmd)

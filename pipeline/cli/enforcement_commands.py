@@ -21,6 +21,7 @@ from pipeline.clikit import (
     fail,
     info,
     open_store,
+    query_group,
     read_store,
 )
 from pipeline.safeguards.masking import mask_ssn, mask_ssn_expr
@@ -184,7 +185,7 @@ def query_employer(
         fail("give --fein or --name", Exit.USAGE)
     rows = read_store(home, lambda con: query(con, fein, name))
     emit_query(
-        rows,
+        rows.to_dicts(),
         json,
         "employers",
         "no employer found",
@@ -238,17 +239,8 @@ def _monthly_csv(home: Path, month: str, out: Optional[Path], build, rows_are: s
         typer.echo(report.write_csv(), nl=False)
 
 
-def _query_group(app: typer.Typer) -> typer.Typer:
-    for group in app.registered_groups:
-        if group.name == "query" and group.typer_instance is not None:
-            return group.typer_instance
-    group = typer.Typer(help="Queries.", no_args_is_help=True)
-    app.add_typer(group, name="query")
-    return group
-
-
 def register(app: typer.Typer) -> None:
     app.add_typer(passport_app, name="passport")
     app.add_typer(misid_app, name="misidentified")
     app.add_typer(employers_app, name="employers")
-    _query_group(app).command("employer")(query_employer)
+    query_group(app).command("employer")(query_employer)

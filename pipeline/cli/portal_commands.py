@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.cli.enforcement_commands import _locked, _query_group
+from pipeline.cli.enforcement_commands import _locked
 from pipeline.clikit import (
     Exit,
     HomeOption,
@@ -22,9 +22,9 @@ from pipeline.clikit import (
     emit_json,
     fail,
     info,
+    query_group,
     read_store,
 )
-from pipeline.portal.common import PortalError
 
 StateOpt = Annotated[str, typer.Option("--state", help="State USPS code.")]
 AsOpt = Annotated[Optional[str], typer.Option("--as", help="The state asking (default: OCSE operator).")]
@@ -174,6 +174,7 @@ def dra_get(
 ) -> None:
     """Retrieve a stored DRA file byte for byte (sha256 checked)."""
     from pipeline.portal import dra
+    from pipeline.portal.common import PortalError
 
     st = _own(state, as_state)
     try:
@@ -238,6 +239,7 @@ def sub_status(
     as_of: Annotated[Optional[str], typer.Option("--as-of")] = None,
 ) -> None:
     """OCSE decision on a submitted state plan page (audited, append-only)."""
+    from pipeline.portal.common import PortalError
     from pipeline.portal.submissions import change_plan_status
 
     day = date.fromisoformat(as_of) if as_of else date.today()
@@ -258,4 +260,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(ede_app, name="ede")
     app.add_typer(dra_app, name="dra")
     app.add_typer(sub_app, name="submissions")
-    _query_group(app).command("case")(query_case)
+    query_group(app).command("case")(query_case)

@@ -3,7 +3,6 @@ structured log, and the SSA master prepared once for the FCR and NDNH stages."""
 
 from __future__ import annotations
 
-import json
 import resource
 import time
 from collections.abc import Callable
@@ -18,13 +17,13 @@ from pipeline import store
 from pipeline.cycle.ssnverify import MasterRef
 from pipeline.engine import Engine, LocalEngine
 from pipeline.safeguards.faults import checkpoint
-from pipeline.safeguards.masking import scrub_text
+from pipeline.safeguards.masking import json_line
 
 T = TypeVar("T")
 
 
 class CycleLog:
-    """logs/<cycle>.jsonl: one JSON object per event, SSN-shaped text masked."""
+    """logs/<cycle>.jsonl: one JSON object per event, SSN-shaped text masked in its strings (numbers stay numbers)."""
 
     def __init__(self, home: Path, cycle_id: str):
         self.path = home / "logs" / f"{cycle_id}.jsonl"
@@ -32,7 +31,7 @@ class CycleLog:
     def event(self, name: str, **data) -> None:
         row = {"ts": datetime.now(UTC).isoformat(timespec="seconds"), "event": name, **data}
         with self.path.open("a") as fh:
-            fh.write(scrub_text(json.dumps(row, default=str, sort_keys=True)) + "\n")
+            fh.write(json_line(row) + "\n")
 
 
 @dataclass

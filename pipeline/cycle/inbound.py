@@ -9,7 +9,6 @@ beside a `FILE.reason.json` holding codes and masked values only.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import stat
@@ -28,7 +27,7 @@ from pipeline.files.lines import first_overlong_line
 from pipeline.files.read import max_line_bytes
 from pipeline.files.writer import FILE_MODE, atomic_write
 from pipeline.safeguards.faults import checkpoint
-from pipeline.safeguards.masking import scrub_text
+from pipeline.safeguards.masking import json_line
 
 DONE = dropzone.DONE
 
@@ -222,7 +221,7 @@ def reason_name(file_name: str) -> str:
 
 
 def write_reason(dest_dir: Path, file_name: str, reason: dict) -> Path:
-    text = scrub_text(json.dumps(reason, indent=2, sort_keys=True, default=str)) + "\n"
+    text = json_line(reason, indent=2) + "\n"
     return atomic_write(dest_dir / reason_name(file_name), text.encode())
 
 

@@ -1,15 +1,17 @@
 """FCR query (`fpls query person`): a person's cases and roles in every state, SSN validity, death,
-latest NDNH employer. SSNs are masked unless the caller asks for them."""
+latest NDNH employer. SSNs are masked unless the caller asks for them.
+
+An operator runs it as a fresh process during a cycle, so it reads its few rows straight from DuckDB: no
+polars, no pyarrow (their imports cost more than the lookup)."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import duckdb
-import polars as pl
 
-from pipeline.safeguards.masking import mask_ssn_expr
-from pipeline.store import frame
+from pipeline.safeguards.masking import mask_ssn
 
 SSN_COLUMNS = ("ssn", "verified_ssn")
 
@@ -38,14 +40,14 @@ def query_person(
     name: str | None = None,
     dob: date | None = None,
     show_ssn: bool = False,
-) -> pl.DataFrame:
+) -> list[dict[str, Any]]:
     """Every FCR registration of the person(s) found, across states (one row per case membership). The NDNH and
     SSA lookups are restricted to the persons found first, so a query costs a scan, not a sort of the store
-    (an operator's query during a cycle answers in well under the 2 s DESIGN asks, at 1M persons too)."""
+    (an operator's query during a cycle answers in well under the 2 s DESIGN asks, at 1M persons too).
+    One dict per row, columns in SELECT order."""
     where, params = _where(ssn, member, name, dob)
     seeds = f"SELECT DISTINCT coalesce(p.verified_ssn, p.state || '|' || p.member_id) AS pkey FROM fcr_persons p WHERE {where}"
-    out = frame(
-        con,
+    cursor = con.execute(
         f"""
         WITH seeds AS ({seeds}),
         master AS (SELECT ssn, date_of_death FROM ssa_master WHERE ssn IN (SELECT pkey FROM seeds)
@@ -66,6 +68,9 @@ def query_person(
         ORDER BY p.state, p.case_id, p.member_id""",
         params,
     )
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, values)) for values in cursor.fetchall()]
     if not show_ssn:
-        out = out.with_columns([mask_ssn_expr(c).alias(c) for c in SSN_COLUMNS])
-    return out
+        for row in rows:
+            row.update({c: mask_ssn(row[c]) for c in SSN_COLUMNS})
+    return rows

@@ -5,12 +5,11 @@ The record itself holds no full SSN: the criteria are masked like every log."""
 from __future__ import annotations
 
 import getpass
-import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.safeguards.masking import scrub_text
+from pipeline.safeguards.masking import json_line
 
 ACCESS_LOG = Path("logs") / "pii_access.jsonl"
 
@@ -27,7 +26,7 @@ def record_pii_access(home: Path, command: str, criteria: dict, rows: int) -> Pa
         "criteria": {k: v for k, v in criteria.items() if v is not None},
         "rows_shown": rows,
     }
-    line = scrub_text(json.dumps(row, default=str, sort_keys=True)) + "\n"
+    line = json_line(row) + "\n"
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     try:
         os.write(fd, line.encode())

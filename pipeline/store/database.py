@@ -11,13 +11,18 @@ from __future__ import annotations
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import polars as pl
 
 from pipeline.store.access import StoreBusy, snapshot_path
 from pipeline.store.encryption import configured_key, open_encrypted, open_plain
 from pipeline.store.migrations import MIGRATIONS
+
+if TYPE_CHECKING:
+    import polars as pl
+# polars (and pyarrow with it) is imported by the functions that build or take frames, not here: an operator's
+# query opens the store and reads a few rows without either.
 
 DB_NAME = "fpls.duckdb"
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -127,6 +132,8 @@ class Appender:
     def append(self, frame: pl.DataFrame, constants: dict | None = None, expressions: dict | None = None) -> int:
         """Append `frame` (polars, or an Arrow table) with `constants` (column → one value for every row) and
         `expressions` (column → SQL over the frame's columns). Returns the rows appended."""
+        import polars as pl
+
         if not len(frame):
             return 0
         constants, expressions = constants or {}, expressions or {}
@@ -177,6 +184,8 @@ def mark_stage(con: duckdb.DuckDBPyConnection, cycle_id: str, stage: str) -> Non
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
     """A query result as a polars frame (through Arrow)."""
+    import polars as pl
+
     with warnings.catch_warnings():  # DB-API arrow output copies once; fine for our sizes
         warnings.simplefilter("ignore", UserWarning)
         return pl.from_arrow(con.execute(sql, params).to_arrow_table())

@@ -58,7 +58,7 @@ def test_mask_shows_at_most_four_characters(value):
     masked = mask_ssn(value)
     assert len(re.sub(r"[*\-]", "", masked.removeprefix("***-**-"))) <= 4
     series = pl.DataFrame({"s": [value]}).select(mask_ssn_expr("s")).item()
-    assert series == masked or (value.strip() == "" and series == "") or len(value.strip()) < 4
+    assert series == masked  # one rule, one value or a column
 
 
 @given(st.from_regex(r"\A[0-9]{9}\Z"), st.text(max_size=20))
