@@ -376,9 +376,10 @@ def load_file(ctx: LoadContext, path: Path) -> FileOutcome:
         elif outcome.status == "loaded":
             sink = _Sink(ctx, outcome, layout)
             result = _validate(ctx, path, layout, outcome, sink, ctx.in_group(size))
-        if outcome.status != "loaded" and not ctx.in_group(size):  # a small file's rows were never written
-            ctx.con.execute("ROLLBACK")
-            ctx.con.execute("BEGIN TRANSACTION")
+        if outcome.status != "loaded":
+            if not ctx.in_group(size):  # a small file sharing a transaction was held, so it wrote nothing
+                ctx.con.execute("ROLLBACK")
+                ctx.con.execute("BEGIN TRANSACTION")
         elif sink is not None and sink.employers is not None and sink.employers.mend():
             attach_qw_employers(ctx.con, outcome.file_id)
         elif outcome.layout == "fcr_input" and result is not None and not result.rejects.is_empty():

@@ -80,3 +80,30 @@ def test_qw_employers_as_the_update_gave_them(tmp_path, monkeypatch, batch_rows)
         (8, "111111111", "FIRST A", "FIRST A ST", "JOPLIN"),
         (9, "222222222", "FIRST B", "FIRST B ST", "JOPLIN"),
     ]
+
+
+def test_small_files_sharing_a_transaction_keep_a_rejected_file_out(tmp_path):
+    """Small files load in one transaction while the stage groups commits: a file rejected whole (its trailer's
+    count is wrong) leaves no row, the files around it keep theirs, and each has its ledger row."""
+    good = _qw_bytes()
+    bad = good.replace(b"T400000000003", b"T400000000009", 1)
+    assert bad != good, "the trailer's employer count moved: fix the test's byte edit"
+    folder = tmp_path / "work" / "C" / "SWA-MO"
+    folder.mkdir(parents=True)
+    names = ["QW.SWA-MO.20263.001.dat", "QW.SWA-MO.20263.002.dat", "QW.SWA-MO.20263.003.dat"]
+    for name, data in zip(names, (good, bad, good.replace(b"SMITH", b"JONES"))):
+        (folder / name).write_bytes(data)
+    con = store.connect(tmp_path)
+    try:
+        ctx = load.LoadContext(con, "C", date(2026, 11, 2), {"SWA-MO": Partner("SWA-MO", "swa", ("ndnh_qw",))})
+        with ctx.grouped_commits():
+            outcomes = [load.load_file(ctx, folder / name) for name in names]
+            assert ctx.group_files == 3  # one open transaction for the three
+        rows = con.execute("SELECT file_id, count(*) FROM ndnh GROUP BY 1 ORDER BY 1").fetchall()
+        ledger = con.execute("SELECT file_id, status FROM file_ledger ORDER BY 1").fetchall()
+    finally:
+        con.close()
+    assert [o.status for o in outcomes] == ["loaded", "rejected", "loaded"]
+    ids = [o.file_id for o in outcomes]
+    assert rows == [(ids[0], 5), (ids[2], 5)]
+    assert ledger == [(ids[0], "loaded"), (ids[1], "rejected"), (ids[2], "loaded")]
