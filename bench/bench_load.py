@@ -42,7 +42,7 @@ PARTS = (
     ("insert", "DuckDB inserts of accepted rows"),
     ("qw_update", "QW employer UPDATE"),
     ("ledger", "ledger + rejects rows"),
-    ("commit", "COMMIT of the file's transaction"),
+    ("commit", "COMMIT of the file's transaction (or of the one small files share)"),
     ("other", "everything else in load_file / the stage loop"),
 )
 
@@ -118,6 +118,7 @@ def _patch(targets: dict[str, tuple[str, bool]]) -> None:
 
 def _instrument() -> None:
     import pipeline.cycle.load as load
+    import pipeline.cycle.load_context as load_context
     import pipeline.files.controls as controls
     import pipeline.store.database as database
 
@@ -157,7 +158,8 @@ def _instrument() -> None:
         finally:
             CLOCK.leave()
 
-    load.transaction = transaction
+    load_context.transaction = transaction  # a large file's own transaction
+    load_context.LoadContext.commit_group = _timed(load_context.LoadContext.commit_group, "commit")  # small files'
 
 
 def _child(home: Path) -> dict:

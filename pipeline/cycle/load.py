@@ -1,17 +1,16 @@
-"""Validate + load one claimed file into the store: one transaction holds its rows and its ledger row.
+"""Validate + load one claimed file into the store: its rows and its ledger row commit together (in its own
+transaction, or one shared by small files: pipeline/cycle/load_context.py).
 
 Refusals before a record is read (unregistered submitter, file type not allowed, header naming another
 transmitter, identical resubmission) and files rejected whole by validation leave only a ledger row and
-their reasons; the data rows of a rejected file are rolled back.
+their reasons; the data rows of a rejected file are rolled back (a small file's are never written).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -21,7 +20,6 @@ from matchers.ssn import ssn_reason_expr
 from pipeline.cycle.context import CycleContext
 from pipeline.cycle.fcr_rejects import keep_rejected
 from pipeline.cycle.inbound import (
-    Partner,
     csv_sender_problem,
     entry_refusal,
     file_digests,
@@ -29,6 +27,7 @@ from pipeline.cycle.inbound import (
     transmitter_problem,
     work_files,
 )
+from pipeline.cycle.load_context import LoadContext
 from pipeline.cycle.qw_employers import QwEmployers, attach_qw_employers
 from pipeline.enforcement.run import ENFORCEMENT_LAYOUTS, load_enforcement_records
 from pipeline.files import errors
@@ -39,11 +38,9 @@ from pipeline.files.validate import ValidationResult, validate_file
 from pipeline.portal.run import PORTAL_LAYOUTS, is_attachment, load_attachment, load_portal_file
 from pipeline.safeguards.faults import checkpoint
 from pipeline.safeguards.masking import mask_ssn
-from pipeline.store import Appender, bulk_appends, insert_frame, transaction
+from pipeline.store import bulk_appends, insert_frame
 
 NDNH_ID_FACTOR = 10_000_000_000
-SMALL_FILE_BYTES = 1 << 20  # held in memory whole until validated, so a small file shares its commit (LoadContext)
-FILES_PER_COMMIT = 200
 NEVER_ISSUED = ("AREA_000", "AREA_666", "AREA_9XX", "GROUP_00", "SERIAL_0000", "ITIN", "KNOWN_INVALID")
 SOURCES = {"ndnh_w4": "H99", "new_hire_csv": "H99", "ndnh_qw": "H98", "ndnh_ui": "H97"}
 # The states' own CSV reports about their cases -> store table (case financial summary; tier two: payments and
@@ -85,65 +82,6 @@ class FileOutcome:
     @property
     def codes(self) -> list[str]:
         return [r["code"] for r in self.reasons if r.get("severity", "E") == "E"]
-
-
-@dataclass
-class LoadContext:
-    """What loading a file needs. A file loads in its own transaction, except while `grouped_commits` is on: then
-    small files share one transaction (up to FILES_PER_COMMIT of them). A commit costs ~10 ms and a cycle can
-    bring a thousand e-IWO acknowledgment files of a few lines each; a crash rolls back the whole open group,
-    whose files are still claimed and not in the ledger, so the rerun loads them again."""
-
-    con: duckdb.DuckDBPyConnection
-    cycle_id: str
-    as_of: date
-    partners: dict[str, Partner]
-    appenders: dict[str, Appender] = field(default_factory=dict)  # per table, for the whole stage
-    grouping: bool = False
-    group_files: int | None = None  # files in the open group transaction; None: no group open
-
-    def appender(self, table: str) -> Appender:
-        if table not in self.appenders:
-            self.appenders[table] = Appender(self.con, table)
-        return self.appenders[table]
-
-    @contextmanager
-    def file_transaction(self, size: int):
-        """The transaction one file loads in: the open group's for a small file while grouping, else its own."""
-        if not self.in_group(size):
-            self.commit_group()
-            with transaction(self.con):
-                yield
-            return
-        if self.group_files is None:
-            self.con.execute("BEGIN TRANSACTION")
-            self.group_files = 0
-        try:
-            yield
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            self.group_files = None
-            raise
-        self.group_files += 1
-        if self.group_files >= FILES_PER_COMMIT:
-            self.commit_group()
-
-    def commit_group(self) -> None:
-        if self.group_files is not None:
-            self.con.execute("COMMIT")
-            self.group_files = None
-
-    def in_group(self, size: int) -> bool:
-        return self.grouping and size <= SMALL_FILE_BYTES
-
-    @contextmanager
-    def grouped_commits(self):
-        self.grouping = True
-        try:
-            yield self
-            self.commit_group()
-        finally:
-            self.grouping = False
 
 
 def _refusal(outcome: FileOutcome, code: str, detail: str = "") -> FileOutcome:
