@@ -1,19 +1,11 @@
 """The `fpls` process hides pandas (DuckDB and pandera would import it, ~0.9 s a process) unless Spark is asked for."""
 
 import importlib.util
-import subprocess
-import sys
 
 from pipeline.cli.entry import wants_spark
+from tests.pipeline.cli.probe import probe_fpls
 
-PROBE = """
-import sys
-from pipeline.cli import entry
-sys.argv = ["fpls", *sys.argv[1:]]
-try:
-    entry.main()
-except SystemExit:
-    pass
+AFTER = """
 import duckdb
 duckdb.connect().execute("SELECT ?", [1]).fetchall()  # DuckDB imports pandas here when it can
 print("pandas" in sys.modules)
@@ -21,8 +13,7 @@ print("pandas" in sys.modules)
 
 
 def _pandas_loaded(*argv: str) -> bool:
-    proc = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, check=True)
-    return proc.stdout.strip().splitlines()[-1] == "True"
+    return probe_fpls(argv, AFTER).strip().splitlines()[-1] == "True"
 
 
 def test_commands_run_without_pandas():

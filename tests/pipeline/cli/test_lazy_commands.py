@@ -5,38 +5,27 @@ the matchers. The help and every command stay as they were."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from importlib import import_module
 
 import typer
 from typer.main import get_command_name
 
 from pipeline.cli.app import COMMAND_MODULES
-from tests.pipeline.cycle.conftest import ROOT, fpls
+from tests.pipeline.cli.probe import probe_fpls
+from tests.pipeline.cycle.conftest import fpls
 
 HEAVY = ("polars", "pyarrow", "pandas", "pandera", "numpy", "yaml", "rapidfuzz", "jellyfish", "altair")
 COMMAND_MODULE_NAMES = tuple(COMMAND_MODULES)
 
-PROBE = """
-import json, sys
-from pipeline.cli import entry
-sys.argv = ["fpls", *sys.argv[1:]]
-try:
-    entry.main()
-except SystemExit:
-    pass
-sys.stdout.flush()
-print()
-print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {heavy} or m in {commands})))
-"""
+AFTER = (
+    "import json\nprint(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {heavy} or m in {commands})))"
+)
 
 
 def _imported(*argv: str) -> tuple[set[str], str]:
     """The heavy packages and command modules an `fpls ARGV` process imported, and what it printed."""
-    probe = PROBE.format(heavy=set(HEAVY), commands=set(COMMAND_MODULE_NAMES))
-    proc = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, cwd=ROOT)
-    *printed, modules = proc.stdout.rstrip("\n").split("\n")
+    stdout = probe_fpls(argv, AFTER.format(heavy=set(HEAVY), commands=set(COMMAND_MODULE_NAMES)))
+    *printed, modules = stdout.rstrip("\n").split("\n")
     return {m.split(".")[0] if m.split(".")[0] in HEAVY else m for m in json.loads(modules)}, "\n".join(printed)
 
 
