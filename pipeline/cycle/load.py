@@ -279,9 +279,7 @@ def _refused_entry(ctx: LoadContext, path: Path, code: str) -> FileOutcome:
     return outcome
 
 
-def _validate(
-    ctx: LoadContext, path: Path, layout: Layout, outcome: FileOutcome, sink: _Sink, hold: bool
-) -> ValidationResult:
+def _validate(path: Path, layout: Layout, outcome: FileOutcome, sink: _Sink, hold: bool) -> ValidationResult:
     """Validate a file into the store as its batches come; a file sharing its group's transaction is held
     (small by definition) and stored only once validation has accepted the file, as no rollback can undo it."""
     held: list[tuple[str, pl.DataFrame]] = []
@@ -304,6 +302,7 @@ def load_file(ctx: LoadContext, path: Path) -> FileOutcome:
         return _refused_entry(ctx, path, "FILE_UNREADABLE")
     outcome = FileOutcome(next_file_id(ctx.con), path.parent.name, path.name, digests[0], content_sha256=digests[1])
     size = path.stat().st_size
+    shared = ctx.in_group(size)  # this file shares its transaction with other small files
     with ctx.file_transaction(size):
         layout = _precheck(ctx, path, outcome)
         result = sink = None
@@ -313,9 +312,9 @@ def load_file(ctx: LoadContext, path: Path) -> FileOutcome:
             outcome.status = "rejected"
         elif outcome.status == "loaded":
             sink = _Sink(ctx, outcome, layout)
-            result = _validate(ctx, path, layout, outcome, sink, ctx.in_group(size))
+            result = _validate(path, layout, outcome, sink, hold=shared)
         if outcome.status != "loaded":
-            if not ctx.in_group(size):  # a small file sharing a transaction was held, so it wrote nothing
+            if not shared:  # a file sharing its transaction was held, so it wrote nothing
                 ctx.con.execute("ROLLBACK")
                 ctx.con.execute("BEGIN TRANSACTION")
         elif sink is not None and sink.employers is not None and sink.employers.mend():

@@ -24,7 +24,7 @@ from pipeline.enforcement.eiwo_results import cycle_digits, reason_messages, sta
 from pipeline.files.codes import STATE_FIPS
 from pipeline.files.delivery import merge_manifest, write_entry, write_file
 from pipeline.files.layouts import load_layout
-from pipeline.files.writer import Blocks, render_records
+from pipeline.files.writer import Blocks, files_bytes, render_records
 from pipeline.store import frame
 
 
@@ -122,10 +122,9 @@ def ack_results(con: duckdb.DuckDBPyConnection, cycle: str) -> pl.DataFrame:
     )
 
 
-def ack_result_files(rows: pl.DataFrame, cycle: str, as_of: date) -> pl.DataFrame:
-    """Every employer's EIWOACKRES file rendered at once: columns submitter, data, ars_count."""
+def ack_result_files(rows: pl.DataFrame, cycle: str, as_of: date) -> list[tuple[str, int, bytes]]:
+    """Every employer's EIWOACKRES file rendered at once: (submitter, ARS count, the file's bytes)."""
     layout, digits = load_layout("eiwo_ack_result"), cycle_digits(cycle)
-    rows = rows.with_columns(pl.int_range(pl.len()).over("submitter").alias("seq"))
     files = rows.group_by("submitter", maintain_order=True).agg(pl.len().cast(pl.Int64).alias("ars_count"))
     files = files.with_columns(
         pl.format("K{}{}", pl.lit(digits), pl.col("submitter").str.slice(4)).alias("control_number"),
@@ -133,28 +132,8 @@ def ack_result_files(rows: pl.DataFrame, cycle: str, as_of: date) -> pl.DataFram
         pl.lit(as_of).alias("creation_date"),
         pl.lit("000000").alias("creation_time"),
     )
-    parts = [
-        files.select(
-            "submitter",
-            pl.lit(0).alias("k"),
-            pl.lit(0).alias("seq"),
-            render_records(files, layout.record("FHK")).alias("line"),
-        ),
-        rows.select("submitter", pl.lit(1).alias("k"), "seq", render_records(rows, layout.record("ARS")).alias("line")),
-        files.select(
-            "submitter",
-            pl.lit(2).alias("k"),
-            pl.lit(0).alias("seq"),
-            render_records(files, layout.record("FTK")).alias("line"),
-        ),
-    ]
-    text = (
-        pl.concat(parts, how="vertical_relaxed")
-        .sort("submitter", "k", "seq", maintain_order=True)
-        .group_by("submitter", maintain_order=True)
-        .agg((pl.col("line").str.join("\n") + "\n").alias("data"))
-    )
-    return files.select("submitter", "ars_count").join(text, on="submitter", how="left", maintain_order="left")
+    data = files_bytes(layout, [("FHK", files), ("ARS", rows), ("FTK", files)], "submitter")
+    return [(sub, n, data[sub]) for sub, n in files.select("submitter", "ars_count").iter_rows()]
 
 
 def _list(con: duckdb.DuckDBPyConnection, sql: str, cycle: str) -> list[str]:
@@ -212,10 +191,10 @@ def write_eiwo_outbound(con: duckdb.DuckDBPyConnection, home: Path, cycle: str, 
         )
     results = ack_results(con, cycle)
     if results.height:
-        for sub, n, data in ack_result_files(results, cycle, as_of).iter_rows():  # one turn per employer
+        for sub, n, data in ack_result_files(results, cycle, as_of):  # one turn per employer
             folder = Path(home) / "outbound" / sub / cycle
             counts = {"FHK": 1, "ARS": n, "FTK": 1}
-            entry = write_entry(folder, f"EIWOACKRES.{sub}.{cycle}.dat", "eiwo_ack_result", data.encode(), counts)
+            entry = write_entry(folder, f"EIWOACKRES.{sub}.{cycle}.dat", "eiwo_ack_result", data, counts)
             merge_manifest(folder, cycle, sub, [entry])
             out.append({"recipient": sub, **entry})
     return out
